@@ -30,7 +30,7 @@
 #include "hotline/media.h"
 #include "hotline/sframe.h"
 
-#define HL_CALL_KEY_MAX 64
+#define HL_CALL_KEY_MAX	    64
 #define HL_CALL_DEFAULT_MTU 1200
 
 /* The two ends of a call; each picks its own SFrame key ids by role. */
@@ -60,17 +60,17 @@ struct hl_call_config {
 	int width, height, fps;
 	unsigned video_kbps, audio_kbps;
 	int enc_threads; /* libvpx threads (1: deterministic) */
-	int cpu_used;    /* libvpx speed (negative: fixed, deterministic) */
+	int cpu_used;	 /* libvpx speed (negative: fixed, deterministic) */
 
 	const struct hl_video_encoder_ops *venc;
 	const struct hl_video_decoder_ops *vdec;
 	const struct hl_audio_encoder_ops *aenc;
 	const struct hl_audio_decoder_ops *adec;
 
-	size_t mtu;             /* largest datagram we send */
-	char cname[33];         /* RTCP CNAME */
-	bool av_sync;           /* hold video to the audio clock (RTCP SR) */
-	uint64_t rekey_us;      /* SFrame ratchet period; 0: never */
+	size_t mtu;	   /* largest datagram we send */
+	char cname[33];	   /* RTCP CNAME */
+	bool av_sync;	   /* hold video to the audio clock (RTCP SR) */
+	uint64_t rekey_us; /* SFrame ratchet period; 0: never */
 	uint64_t rtcp_interval_us;
 };
 
@@ -82,8 +82,8 @@ void hl_call_config_defaults(struct hl_call_config *cfg);
  * the labels "hotline test key A->B" / "B->A").  For the simulator and
  * tests until the key exchange supplies real keys.
  */
-int hl_call_test_keys(enum hl_call_role role, const uint8_t *secret,
-		      size_t len, struct hl_call_keys *out) HL_MUST_CHECK;
+int hl_call_test_keys(enum hl_call_role role, const uint8_t *secret, size_t len,
+		      struct hl_call_keys *out) HL_MUST_CHECK;
 
 struct hl_call_ssrcs {
 	uint32_t audio, video, rtx;
@@ -98,8 +98,7 @@ void hl_call_free(struct hl_call *c);
 
 void hl_call_local_ssrcs(const struct hl_call *c, struct hl_call_ssrcs *out);
 /* Accept media from these SSRCs only (signalled by the peer). */
-void hl_call_set_remote_ssrcs(struct hl_call *c,
-			      const struct hl_call_ssrcs *s);
+void hl_call_set_remote_ssrcs(struct hl_call *c, const struct hl_call_ssrcs *s);
 
 /* ---- media in ------------------------------------------------------- */
 
@@ -141,13 +140,13 @@ int hl_call_poll_video(struct hl_call *c, uint64_t now,
 enum hl_audio_kind {
 	HL_AUDIO_SILENCE = 0, /* nothing received yet */
 	HL_AUDIO_DECODED,     /* from its own packet */
-	HL_AUDIO_FEC,         /* rebuilt from the next packet's FEC */
+	HL_AUDIO_FEC,	      /* rebuilt from the next packet's FEC */
 	HL_AUDIO_CONCEALED,   /* packet loss concealment */
 };
 
 struct hl_audio_out {
 	enum hl_audio_kind kind;
-	uint64_t rtp_ts; /* unwrapped RTP timestamp of the frame */
+	uint64_t rtp_ts;   /* unwrapped RTP timestamp of the frame */
 	int delay_samples; /* codec look-ahead: output lags by this much */
 };
 
@@ -172,7 +171,7 @@ struct hl_call_stats {
 	uint64_t video_bytes_sent; /* encoded frame bytes */
 	uint64_t audio_frames_sent;
 	uint64_t packets_sent;
-	uint64_t bytes_sent; /* datagram bytes */
+	uint64_t bytes_sent;	  /* datagram bytes */
 	uint64_t retransmissions; /* RTX packets sent */
 	uint64_t nacks_received;  /* sequence numbers the peer asked for */
 	uint64_t plis_received;
@@ -200,11 +199,11 @@ struct hl_call_stats {
 
 	/* network */
 	bool have_rtt;
-	double rtt_ms;      /* smoothed */
-	double loss_in;     /* share of the peer's packets that never came */
-	double loss_out;    /* share of ours the peer reported lost (last) */
+	double rtt_ms;	 /* smoothed */
+	double loss_in;	 /* share of the peer's packets that never came */
+	double loss_out; /* share of ours the peer reported lost (last) */
 	uint32_t audio_jitter_ms;
-	uint32_t audio_delay_ms;  /* jitter buffer */
+	uint32_t audio_delay_ms; /* jitter buffer */
 	bool peer_bye;
 	uint64_t last_packet_us;
 };

@@ -27,40 +27,40 @@
 
 /* ---- video frame buffer --------------------------------------------- */
 
-#define HL_VBUF_SLOTS 1024   /* packets held while frames assemble */
-#define HL_VBUF_FRAMES 64    /* assembled frames held for decoding */
+#define HL_VBUF_SLOTS	  1024 /* packets held while frames assemble */
+#define HL_VBUF_FRAMES	  64   /* assembled frames held for decoding */
 #define HL_VBUF_FRAME_MAX (1u << 20)
 
 struct hl_vbuf_packet {
-	uint64_t seq;      /* unwrapped RTP sequence number */
-	uint32_t ts;       /* RTP timestamp */
-	bool marker;       /* last packet of the frame */
-	bool frame_start;  /* VP8 S bit with partition index 0 */
-	uint16_t picture_id; /* 15-bit VP8 PictureID */
+	uint64_t seq;		/* unwrapped RTP sequence number */
+	uint32_t ts;		/* RTP timestamp */
+	bool marker;		/* last packet of the frame */
+	bool frame_start;	/* VP8 S bit with partition index 0 */
+	uint16_t picture_id;	/* 15-bit VP8 PictureID */
 	const uint8_t *payload; /* after the VP8 payload descriptor */
 	size_t len;
 };
 
 struct hl_vbuf_frame {
-	uint64_t pid;       /* unwrapped picture id */
+	uint64_t pid; /* unwrapped picture id */
 	uint32_t ts;
 	uint64_t first_seq, last_seq;
 	bool keyframe;
-	uint8_t *data;      /* owned by the buffer */
+	uint8_t *data; /* owned by the buffer */
 	size_t len;
 	uint64_t first_arrival_us; /* first packet of the frame arrived */
-	uint64_t complete_us;      /* last missing packet arrived */
+	uint64_t complete_us;	   /* last missing packet arrived */
 };
 
 struct hl_vbuf_stats {
 	uint64_t packets;
 	uint64_t duplicates;
-	uint64_t too_old;        /* packet for a frame already handled */
+	uint64_t too_old; /* packet for a frame already handled */
 	uint64_t frames_complete;
-	uint64_t frames_dropped; /* given up (never decodable) */
+	uint64_t frames_dropped;  /* given up (never decodable) */
 	uint64_t frames_rejected; /* failed authentication */
-	uint64_t gave_up;         /* times the buffer skipped ahead */
-	uint64_t evicted;         /* packets pushed out by newer ones */
+	uint64_t gave_up;	  /* times the buffer skipped ahead */
+	uint64_t evicted;	  /* packets pushed out by newer ones */
 };
 
 struct hl_vbuf;
@@ -109,7 +109,7 @@ void hl_vbuf_stats(const struct hl_vbuf *b, struct hl_vbuf_stats *st);
 
 /* ---- NACK tracker --------------------------------------------------- */
 
-#define HL_NACK_MAX 1000     /* missing packets tracked at once */
+#define HL_NACK_MAX	    1000 /* missing packets tracked at once */
 #define HL_NACK_MAX_RETRIES 10
 
 struct hl_nack;
@@ -140,13 +140,13 @@ size_t hl_nack_pending(const struct hl_nack *n);
 
 /* ---- audio jitter buffer ------------------------------------------- */
 
-#define HL_ABUF_SLOTS 128 /* 2.56 s of 20 ms frames */
+#define HL_ABUF_SLOTS	   128 /* 2.56 s of 20 ms frames */
 #define HL_ABUF_PACKET_MAX 1275
 
 enum hl_abuf_action {
 	HL_ABUF_SILENCE = 0, /* playout has not started: play silence */
-	HL_ABUF_DECODE,      /* decode data (the frame's own packet) */
-	HL_ABUF_FEC,         /* rebuild from data (the NEXT frame's packet) */
+	HL_ABUF_DECODE,	     /* decode data (the frame's own packet) */
+	HL_ABUF_FEC,	     /* rebuild from data (the NEXT frame's packet) */
 	HL_ABUF_CONCEAL,     /* nothing usable: conceal (PLC) */
 };
 
@@ -154,21 +154,21 @@ struct hl_abuf_out {
 	enum hl_abuf_action action;
 	const uint8_t *data; /* valid until the next call on the buffer */
 	size_t len;
-	uint64_t ts;         /* unwrapped RTP timestamp of the frame played */
-	bool expanded;       /* an extra frame inserted to grow the delay */
+	uint64_t ts;   /* unwrapped RTP timestamp of the frame played */
+	bool expanded; /* an extra frame inserted to grow the delay */
 };
 
 struct hl_abuf_stats {
 	uint64_t packets;
 	uint64_t duplicates;
-	uint64_t late;        /* arrived after their playout time */
+	uint64_t late; /* arrived after their playout time */
 	uint64_t decoded;
 	uint64_t fec;
-	uint64_t concealed;   /* frames concealed (incl. expansions) */
-	uint64_t expanded;    /* frames inserted to grow the delay */
-	uint64_t accelerated; /* frames skipped to shrink the delay */
+	uint64_t concealed;	  /* frames concealed (incl. expansions) */
+	uint64_t expanded;	  /* frames inserted to grow the delay */
+	uint64_t accelerated;	  /* frames skipped to shrink the delay */
 	uint32_t target_delay_us; /* current target buffering */
-	uint32_t delay_us;        /* current buffering */
+	uint32_t delay_us;	  /* current buffering */
 };
 
 struct hl_abuf;

@@ -87,15 +87,15 @@ struct hl_video_decoder_ops {
 		      const struct hl_image **out);
 };
 
-#define HL_AUDIO_RATE 48000
-#define HL_AUDIO_FRAME_MS 20
-#define HL_AUDIO_FRAME_SAMPLES 960 /* 20 ms at 48 kHz, mono */
-#define HL_AUDIO_MAX_PACKET 1275   /* largest Opus packet */
+#define HL_AUDIO_RATE	       48000
+#define HL_AUDIO_FRAME_MS      20
+#define HL_AUDIO_FRAME_SAMPLES 960  /* 20 ms at 48 kHz, mono */
+#define HL_AUDIO_MAX_PACKET    1275 /* largest Opus packet */
 
 struct hl_audio_enc_config {
-	unsigned kbps;     /* e.g. 32 */
-	bool fec;          /* Opus in-band FEC (LBRR) */
-	int loss_perc;     /* expected loss, 0..100 (drives FEC) */
+	unsigned kbps; /* e.g. 32 */
+	bool fec;      /* Opus in-band FEC (LBRR) */
+	int loss_perc; /* expected loss, 0..100 (drives FEC) */
 };
 
 struct hl_audio_encoder_ops {
@@ -165,17 +165,16 @@ int hl_tone_read(const int16_t pcm[HL_AUDIO_FRAME_SAMPLES], int delay,
 
 struct hl_y4m_reader;
 /* Open a YUV4MPEG2 file (C420 family only). */
-int hl_y4m_reader_open(struct hl_y4m_reader **out, const char *path,
-		       int *width, int *height, int *fps_num,
-		       int *fps_den) HL_MUST_CHECK;
+int hl_y4m_reader_open(struct hl_y4m_reader **out, const char *path, int *width,
+		       int *height, int *fps_num, int *fps_den) HL_MUST_CHECK;
 /* Read the next frame into img (same size); HL_EAGAIN at end of file. */
 int hl_y4m_read(struct hl_y4m_reader *r, struct hl_image *img) HL_MUST_CHECK;
 int hl_y4m_rewind(struct hl_y4m_reader *r) HL_MUST_CHECK;
 void hl_y4m_reader_close(struct hl_y4m_reader *r);
 
 struct hl_y4m_writer;
-int hl_y4m_writer_open(struct hl_y4m_writer **out, const char *path,
-		       int width, int height, int fps) HL_MUST_CHECK;
+int hl_y4m_writer_open(struct hl_y4m_writer **out, const char *path, int width,
+		       int height, int fps) HL_MUST_CHECK;
 int hl_y4m_write(struct hl_y4m_writer *w,
 		 const struct hl_image *img) HL_MUST_CHECK;
 int hl_y4m_writer_close(struct hl_y4m_writer *w) HL_MUST_CHECK;

@@ -33,7 +33,7 @@ enum {
 
 /* Clock rates (RFC 7587 §4.1, RFC 7741 §6.1). */
 #define HL_OPUS_CLOCK 48000
-#define HL_VP8_CLOCK 90000
+#define HL_VP8_CLOCK  90000
 
 struct hl_rtp_header {
 	bool marker;
@@ -64,8 +64,8 @@ int hl_rtp_parse(const uint8_t *pkt, size_t len, struct hl_rtp_header *h,
  * Write the header h (version 2, no padding) to out; *len = bytes written.
  * A header extension is written when h->has_ext.
  */
-int hl_rtp_write_header(const struct hl_rtp_header *h, uint8_t *out,
-			size_t cap, size_t *len) HL_MUST_CHECK;
+int hl_rtp_write_header(const struct hl_rtp_header *h, uint8_t *out, size_t cap,
+			size_t *len) HL_MUST_CHECK;
 
 /* RFC 7983 first-byte demultiplexing. */
 enum hl_demux {
@@ -88,19 +88,19 @@ enum {
 	HL_RTCP_PSFB = 206,  /* FMT 1: PLI, FMT 15: REMB */
 };
 
-#define HL_RTCP_MAX_BLOCKS 31
-#define HL_RTCP_MAX_NACK_FCI 64
+#define HL_RTCP_MAX_BLOCKS     31
+#define HL_RTCP_MAX_NACK_FCI   64
 #define HL_RTCP_MAX_REMB_SSRCS 8
-#define HL_RTCP_CNAME_MAX 255
+#define HL_RTCP_CNAME_MAX      255
 
 struct hl_rtcp_report_block {
 	uint32_t ssrc;
-	uint8_t fraction_lost;  /* fixed point /256 */
+	uint8_t fraction_lost;	 /* fixed point /256 */
 	int32_t cumulative_lost; /* 24-bit signed on the wire */
 	uint32_t ext_highest_seq;
 	uint32_t jitter; /* RTP timestamp units */
-	uint32_t lsr;    /* middle 32 bits of the last SR's NTP time */
-	uint32_t dlsr;   /* 1/65536 s */
+	uint32_t lsr;	 /* middle 32 bits of the last SR's NTP time */
+	uint32_t dlsr;	 /* 1/65536 s */
 };
 
 struct hl_rtcp_sr {
@@ -120,8 +120,8 @@ struct hl_rtcp_rr {
 };
 
 struct hl_rtcp_sdes {
-	uint32_t ssrc;      /* first chunk only */
-	uint8_t cname_len;  /* 0 if the first chunk has no CNAME */
+	uint32_t ssrc;	   /* first chunk only */
+	uint8_t cname_len; /* 0 if the first chunk has no CNAME */
 	char cname[HL_RTCP_CNAME_MAX + 1];
 };
 
@@ -182,8 +182,7 @@ struct hl_rtcp_iter {
 	size_t left;
 };
 
-void hl_rtcp_iter_init(struct hl_rtcp_iter *it, const uint8_t *pkt,
-		       size_t len);
+void hl_rtcp_iter_init(struct hl_rtcp_iter *it, const uint8_t *pkt, size_t len);
 /*
  * Next packet of the compound: 0 and *out filled; HL_EAGAIN at the end;
  * HL_EPARSE if the rest is malformed (the iterator then stays at the end).
@@ -209,10 +208,10 @@ int hl_rtcp_write_bye(uint32_t ssrc, uint8_t *out, size_t cap,
  * do not fit in cap.
  */
 int hl_rtcp_write_nack(uint32_t sender_ssrc, uint32_t media_ssrc,
-		       const uint16_t *seqs, size_t n, uint8_t *out,
-		       size_t cap, size_t *len) HL_MUST_CHECK;
-int hl_rtcp_write_pli(uint32_t sender_ssrc, uint32_t media_ssrc,
-		      uint8_t *out, size_t cap, size_t *len) HL_MUST_CHECK;
+		       const uint16_t *seqs, size_t n, uint8_t *out, size_t cap,
+		       size_t *len) HL_MUST_CHECK;
+int hl_rtcp_write_pli(uint32_t sender_ssrc, uint32_t media_ssrc, uint8_t *out,
+		      size_t cap, size_t *len) HL_MUST_CHECK;
 int hl_rtcp_write_remb(uint32_t sender_ssrc, uint64_t bitrate_bps,
 		       const uint32_t *ssrcs, size_t n, uint8_t *out,
 		       size_t cap, size_t *len) HL_MUST_CHECK;
@@ -278,20 +277,20 @@ int hl_rtcp_rtt_us(const struct hl_rtcp_report_block *b, uint64_t now_us,
 /* ---- RTX (RFC 4588 §4) ---------------------------------------------- */
 
 /* RTX payload = original sequence number (2 bytes) || original payload. */
-int hl_rtx_wrap(uint16_t osn, const uint8_t *payload, size_t len,
-		uint8_t *out, size_t cap, size_t *out_len) HL_MUST_CHECK;
+int hl_rtx_wrap(uint16_t osn, const uint8_t *payload, size_t len, uint8_t *out,
+		size_t cap, size_t *out_len) HL_MUST_CHECK;
 int hl_rtx_unwrap(const uint8_t *rtx_payload, size_t len, uint16_t *osn,
 		  const uint8_t **payload, size_t *payload_len) HL_MUST_CHECK;
 
 /* ---- VP8 (RFC 7741) --------------------------------------------------- */
 
 struct hl_vp8_desc {
-	bool n;            /* non-reference frame */
-	bool s;            /* start of a VP8 partition */
-	uint8_t pid;       /* partition index 0..7 */
+	bool n;	     /* non-reference frame */
+	bool s;	     /* start of a VP8 partition */
+	uint8_t pid; /* partition index 0..7 */
 	bool has_picture_id;
 	uint16_t picture_id; /* 7 or 15 bits */
-	bool picture_id_15; /* M bit: 15-bit picture id */
+	bool picture_id_15;  /* M bit: 15-bit picture id */
 	bool has_tl0picidx;
 	uint8_t tl0picidx;
 	bool has_tid;

@@ -43,18 +43,18 @@ enum hl_sframe_suite {
 	HL_SFRAME_AES_256_GCM_SHA512_128 = 0x0005,
 };
 
-#define HL_SFRAME_DEFAULT_SUITE HL_SFRAME_AES_128_GCM_SHA256_128
-#define HL_SFRAME_HEADER_MAX 17     /* config byte + 8 KID + 8 CTR */
-#define HL_SFRAME_KEY_MAX 48        /* Nk of the CTR+HMAC suites (16+32) */
-#define HL_SFRAME_NONCE_LEN 12      /* Nn of every suite */
-#define HL_SFRAME_TAG_MAX 16        /* Nt */
-#define HL_SFRAME_SECRET_MAX 64     /* Nh of SHA-512 */
-#define HL_SFRAME_OVERHEAD_MAX (HL_SFRAME_HEADER_MAX + HL_SFRAME_TAG_MAX)
-#define HL_SFRAME_FRAME_MAX (1u << 20) /* largest frame accepted (1 MiB) */
-#define HL_SFRAME_RATCHET_BITS 8
+#define HL_SFRAME_DEFAULT_SUITE	    HL_SFRAME_AES_128_GCM_SHA256_128
+#define HL_SFRAME_HEADER_MAX	    17 /* config byte + 8 KID + 8 CTR */
+#define HL_SFRAME_KEY_MAX	    48 /* Nk of the CTR+HMAC suites (16+32) */
+#define HL_SFRAME_NONCE_LEN	    12 /* Nn of every suite */
+#define HL_SFRAME_TAG_MAX	    16 /* Nt */
+#define HL_SFRAME_SECRET_MAX	    64 /* Nh of SHA-512 */
+#define HL_SFRAME_OVERHEAD_MAX	    (HL_SFRAME_HEADER_MAX + HL_SFRAME_TAG_MAX)
+#define HL_SFRAME_FRAME_MAX	    (1u << 20) /* largest frame accepted (1 MiB) */
+#define HL_SFRAME_RATCHET_BITS	    8
 #define HL_SFRAME_MAX_RATCHET_AHEAD 16
-#define HL_SFRAME_REPLAY_WINDOW 1024 /* counters remembered per key */
-#define HL_SFRAME_MAX_KEYS 8          /* keys a receiver holds at once */
+#define HL_SFRAME_REPLAY_WINDOW	    1024 /* counters remembered per key */
+#define HL_SFRAME_MAX_KEYS	    8	 /* keys a receiver holds at once */
 
 /* Suite name as in the RFC registry ("AES_128_GCM_SHA256_128"), or NULL. */
 const char *hl_sframe_suite_name(enum hl_sframe_suite suite);
@@ -132,10 +132,10 @@ int hl_sframe_encrypt(struct hl_sframe_sender *s, const uint8_t *metadata,
 /* ---- receiver ------------------------------------------------------ */
 
 struct hl_sframe_stats {
-	uint64_t frames_ok;     /* authenticated and fresh */
+	uint64_t frames_ok;	/* authenticated and fresh */
 	uint64_t auth_failures; /* HL_EAUTH returned */
-	uint64_t replays;       /* HL_EREPLAY returned */
-	uint64_t ratchets;      /* ratchet steps followed */
+	uint64_t replays;	/* HL_EREPLAY returned */
+	uint64_t ratchets;	/* ratchet steps followed */
 };
 
 struct hl_sframe_receiver;

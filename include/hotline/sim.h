@@ -19,21 +19,22 @@
 #include "hotline/base.h"
 
 struct hl_link_params {
-	double loss;        /* mean packet loss rate, 0..1 */
-	double burst;       /* mean loss burst length in packets; <= 1: random */
-	uint32_t delay_us;  /* one-way base delay */
+	double loss;	   /* mean packet loss rate, 0..1 */
+	double burst;	   /* mean loss burst length in packets; <= 1: random */
+	uint32_t delay_us; /* one-way base delay */
 	uint32_t jitter_us; /* delay varies uniformly in [-jitter, +jitter] */
-	double reorder;     /* share of packets delayed past later ones, 0..1 */
+	double reorder;	    /* share of packets delayed past later ones, 0..1 */
 	double duplicate;   /* share of packets delivered twice, 0..1 */
 	uint32_t rate_kbps; /* 0: unlimited */
-	uint32_t queue_bytes; /* drop-tail limit; 0: 100 ms at rate (>= 16 KB) */
-	double tamper;      /* share of packets with 1-3 bits flipped, 0..1 */
+	uint32_t
+		queue_bytes; /* drop-tail limit; 0: 100 ms at rate (>= 16 KB) */
+	double tamper;	     /* share of packets with 1-3 bits flipped, 0..1 */
 };
 
 struct hl_link_stats {
-	uint64_t sent;       /* packets given to hl_link_send */
-	uint64_t delivered;  /* packets handed out by hl_link_recv */
-	uint64_t lost;       /* dropped by random or burst loss */
+	uint64_t sent;	      /* packets given to hl_link_send */
+	uint64_t delivered;   /* packets handed out by hl_link_recv */
+	uint64_t lost;	      /* dropped by random or burst loss */
 	uint64_t queue_drops; /* dropped by the full rate-cap queue */
 	uint64_t duplicated;
 	uint64_t reordered;
