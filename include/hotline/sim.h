@@ -69,4 +69,49 @@ int hl_link_recv(struct hl_link *l, uint64_t now, uint8_t *buf, size_t cap,
 uint64_t hl_link_next_time(const struct hl_link *l);
 void hl_link_stats(const struct hl_link *l, struct hl_link_stats *st);
 
+/* ---- the two-peer call simulation ----------------------------------- */
+
+/*
+ * hl_sim_run() runs a whole call in virtual time: alice and bob, each with
+ * the test pattern and test tone as sources, each sending audio and video
+ * to the other through its own hl_link (same parameters, seeds derived
+ * from cfg->seed), each measuring what it shows and plays.  Codecs do
+ * their real work; their CPU time does not advance the virtual clock,
+ * which instead charges fixed costs (HL_SIM_*_US below) so that latency
+ * figures include a realistic codec delay.  Everything is seeded: the same
+ * configuration gives the same result, byte for byte.
+ */
+#define HL_SIM_VIDEO_ENCODE_US 5000
+#define HL_SIM_VIDEO_DECODE_US 2000
+#define HL_SIM_AUDIO_ENCODE_US 1000
+#define HL_SIM_DRAIN_US 1500000 /* run on after the sources stop */
+
+struct hl_sim_config {
+	double seconds;
+	uint64_t seed;
+	struct hl_link_params link;
+	int width, height, fps;
+	unsigned video_kbps, audio_kbps;
+	/* Called about once per simulated second (may be NULL). */
+	void (*progress)(void *ctx, double done_s, double total_s);
+	void *progress_ctx;
+};
+
+void hl_sim_config_defaults(struct hl_sim_config *cfg);
+
+struct hl_side_report;
+
+struct hl_sim_result {
+	struct hl_side_report *side[2]; /* alice, bob */
+	struct hl_link_stats link[2];   /* alice->bob, bob->alice */
+};
+
+int hl_sim_run(const struct hl_sim_config *cfg,
+	       struct hl_sim_result *res) HL_MUST_CHECK;
+void hl_sim_result_free(struct hl_sim_result *res);
+/* The report JSON ({"alice":..,"bob":..,"sim":..}); *out is hl_malloc'd. */
+int hl_sim_report_json(const struct hl_sim_config *cfg,
+		       const struct hl_sim_result *res,
+		       char **out) HL_MUST_CHECK;
+
 #endif /* HOTLINE_SIM_H */

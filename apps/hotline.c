@@ -1,0 +1,594 @@
+/*
+ * hotline.c - the hotline command-line program (a thin main over
+ * libhotline).  Subcommands follow the command-line contract of DESIGN.md;
+ * exit status 0 on success, 1 when the work failed, 2 for a usage error.
+ */
+#include <errno.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "hotline/net.h"
+#include "hotline/report.h"
+#include "hotline/sim.h"
+
+#define EXIT_USAGE 2
+
+static const char *prog = "hotline";
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"usage: hotline [--help] [--version] COMMAND [ARGS...]\n"
+		"\n"
+		"End-to-end encrypted, identity-verified audio+video calls.\n"
+		"\n"
+		"commands available in this build:\n"
+		"  sim    run a whole call in virtual time over an emulated "
+		"network\n"
+		"  demo   run the demonstration call and write its report\n"
+		"\n"
+		"Run 'hotline COMMAND --help' for the options of a command.\n"
+		"Identities, contracts, 'verify' and 'join' arrive with the "
+		"key-exchange\nand real-call work (see the README).\n");
+}
+
+static void sim_usage(FILE *f)
+{
+	fprintf(f,
+		"usage: hotline sim [OPTIONS]\n"
+		"\n"
+		"Run alice and bob in one process, each sending the test "
+		"pattern (VP8) and\ntest tone (Opus), end-to-end encrypted "
+		"with SFrame, through an emulated\nnetwork in virtual time. "
+		"The same options give the same report, byte for byte.\n"
+		"\n"
+		"options:\n"
+		"  --seconds N       call length in seconds (default 10)\n"
+		"  --loss P          packet loss rate, 0..1 (default 0)\n"
+		"  --burst N         mean loss burst length in packets "
+		"(Gilbert-Elliott; default: random loss)\n"
+		"  --delay-ms D      one-way delay (default 0)\n"
+		"  --jitter-ms J     delay varies by up to +-J ms (default 0)\n"
+		"  --reorder P       share of packets delivered out of order\n"
+		"  --duplicate P     share of packets delivered twice\n"
+		"  --rate-kbps R     link rate cap with a drop-tail queue "
+		"(default: none)\n"
+		"  --tamper P        share of packets with bits flipped\n"
+		"  --seed S          random seed (default 1)\n"
+		"  --video-size WxH  picture size (default 1280x720)\n"
+		"  --kbps N          video bitrate (default 1500)\n"
+		"  --json            print the call report as JSON\n"
+		"  --help            show this help\n"
+		"\n"
+		"Progress goes to stderr when a run takes more than a "
+		"second.\n");
+}
+
+static void demo_usage(FILE *f)
+{
+	fprintf(f,
+		"usage: hotline demo [--seconds N] [--out DIR]\n"
+		"\n"
+		"Run the demonstration call and print a summary.  Until the "
+		"real call over\nsockets exists (ICE, DTLS-SRTP, the server), "
+		"this runs 'hotline sim' with\ndefault settings and writes its "
+		"report to DIR/report.json (default out/demo).\nExit status 0 "
+		"only if the call was healthy.\n");
+}
+
+static int bad(const char *cmd, const char *fmt, ...) HL_PRINTF(2, 3);
+
+/* One clear sentence for a usage error; returns the usage exit status. */
+static int bad(const char *cmd, const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "%s %s: ", prog, cmd);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "\nTry 'hotline %s --help'.\n", cmd);
+	return EXIT_USAGE;
+}
+
+static bool parse_double(const char *s, double lo, double hi, double *out)
+{
+	char *end;
+	double v;
+
+	if (!s || !*s)
+		return false;
+	errno = 0;
+	v = strtod(s, &end);
+	if (errno || *end || !isfinite(v) || v < lo || v > hi)
+		return false;
+	*out = v;
+	return true;
+}
+
+static bool parse_u64(const char *s, uint64_t lo, uint64_t hi, uint64_t *out)
+{
+	char *end;
+	unsigned long long v;
+
+	if (!s || !*s || *s == '-' || *s == '+')
+		return false;
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno || *end || v < lo || v > hi)
+		return false;
+	*out = v;
+	return true;
+}
+
+static bool parse_size(const char *s, int *w, int *h)
+{
+	char buf[32], *x;
+	uint64_t a, b;
+
+	if (!s || strlen(s) >= sizeof(buf))
+		return false;
+	memcpy(buf, s, strlen(s) + 1);
+	x = strchr(buf, 'x');
+	if (!x)
+		return false;
+	*x = 0;
+	if (!parse_u64(buf, 64, HL_VIDEO_MAX_DIM, &a) ||
+	    !parse_u64(x + 1, 64, HL_VIDEO_MAX_DIM, &b) || a % 2 || b % 2)
+		return false;
+	*w = (int)a;
+	*h = (int)b;
+	return true;
+}
+
+/*
+ * Option with a value: "--name V" or "--name=V".  Returns the value and
+ * advances *i, or NULL if argv[*i] is not this option.
+ */
+static const char *opt_value(int argc, char **argv, int *i, const char *name,
+			     bool *missing)
+{
+	size_t n = strlen(name);
+	const char *a = argv[*i];
+
+	*missing = false;
+	if (strncmp(a, name, n) != 0)
+		return NULL;
+	if (a[n] == '=')
+		return a + n + 1;
+	if (a[n] != 0)
+		return NULL;
+	if (*i + 1 >= argc) {
+		*missing = true;
+		return NULL;
+	}
+	return argv[++*i];
+}
+
+struct progress {
+	uint64_t start_us;
+	uint64_t last_us;
+	bool shown;
+	bool tty;
+};
+
+static void on_progress(void *ctx, double done, double total)
+{
+	struct progress *p = ctx;
+	uint64_t now = hl_clock_now_us();
+	double wall = (now - p->start_us) / 1e6;
+
+	if (wall < 1.0)
+		return;
+	if (!p->tty && p->shown && now - p->last_us < 2000000)
+		return;
+	p->last_us = now;
+	p->shown = true;
+	fprintf(stderr, "%ssim: %.0f/%.1f s simulated, %.1fx real time%s",
+		p->tty ? "\r" : "", done, total, done / wall,
+		p->tty ? "" : "\n");
+	fflush(stderr);
+}
+
+static double ratio(uint64_t a, uint64_t b)
+{
+	return b ? (double)a / (double)b : 0;
+}
+
+static void print_summary(const struct hl_sim_config *cfg,
+			  const struct hl_sim_result *res, FILE *f)
+{
+	const struct hl_side_report *a = res->side[0], *b = res->side[1];
+
+	fprintf(f,
+		"hotline sim: %.1f s, %dx%d@%d %u kbps, seed %llu, loss %.3f "
+		"burst %.1f, delay %.0f+-%.0f ms, tamper %.3f\n",
+		cfg->seconds, cfg->width, cfg->height, cfg->fps,
+		cfg->video_kbps, (unsigned long long)cfg->seed,
+		cfg->link.loss, cfg->link.burst, cfg->link.delay_us / 1000.0,
+		cfg->link.jitter_us / 1000.0, cfg->link.tamper);
+	fprintf(f, "%-28s %16s %16s\n", "", "alice", "bob");
+	fprintf(f, "%-28s %7llu/%-8llu %7llu/%-8llu\n",
+		"video frames rendered/sent",
+		(unsigned long long)a->video.frames,
+		(unsigned long long)b->call.video_frames_sent,
+		(unsigned long long)b->video.frames,
+		(unsigned long long)a->call.video_frames_sent);
+	fprintf(f, "%-28s %15.1f%% %15.1f%%\n", "  rendered",
+		100 * ratio(a->video.frames, b->call.video_frames_sent),
+		100 * ratio(b->video.frames, a->call.video_frames_sent));
+	fprintf(f, "%-28s %16.2f %16.2f\n", "video PSNR (dB)",
+		a->video.psnr_db, b->video.psnr_db);
+	fprintf(f, "%-28s %7.1f/%-8.1f %7.1f/%-8.1f\n",
+		"video latency p50/p95 (ms)", a->video.latency_p50_ms,
+		a->video.latency_p95_ms, b->video.latency_p50_ms,
+		b->video.latency_p95_ms);
+	fprintf(f, "%-28s %7llu/%-8.0f %7llu/%-8.0f\n",
+		"freezes / longest (ms)",
+		(unsigned long long)a->video.freezes, a->video.max_freeze_ms,
+		(unsigned long long)b->video.freezes, b->video.max_freeze_ms);
+	fprintf(f, "%-28s %16llu %16llu\n", "corrupt pictures shown",
+		(unsigned long long)a->video.corrupt,
+		(unsigned long long)b->video.corrupt);
+	fprintf(f, "%-28s %7llu/%-8llu %7llu/%-8llu\n",
+		"audio frames played/sent",
+		(unsigned long long)a->audio.frames_played,
+		(unsigned long long)b->call.audio_frames_sent,
+		(unsigned long long)b->audio.frames_played,
+		(unsigned long long)a->call.audio_frames_sent);
+	fprintf(f, "%-28s %16.0f %16.0f\n", "audio concealed (ms)",
+		a->audio.concealed_ms, b->audio.concealed_ms);
+	fprintf(f, "%-28s %7.1f/%-8.1f %7.1f/%-8.1f\n",
+		"audio latency p50/p95 (ms)", a->audio.latency_p50_ms,
+		a->audio.latency_p95_ms, b->audio.latency_p50_ms,
+		b->audio.latency_p95_ms);
+	fprintf(f, "%-28s %16llu %16llu\n", "e2ee auth failures",
+		(unsigned long long)a->call.auth_failures,
+		(unsigned long long)b->call.auth_failures);
+	fprintf(f, "%-28s %7llu/%-8llu %7llu/%-8llu\n",
+		"NACKed / retransmitted", (unsigned long long)a->call.nacks_sent,
+		(unsigned long long)b->call.retransmissions,
+		(unsigned long long)b->call.nacks_sent,
+		(unsigned long long)a->call.retransmissions);
+	fprintf(f, "%-28s %16.1f %16.1f\n", "RTT (ms)", a->call.rtt_ms,
+		b->call.rtt_ms);
+}
+
+static int run_sim(const struct hl_sim_config *cfg, struct hl_sim_result *res)
+{
+	struct hl_sim_config c = *cfg;
+	struct progress pr = {0};
+	int err;
+
+	pr.start_us = hl_clock_now_us();
+	pr.tty = isatty(2);
+	c.progress = on_progress;
+	c.progress_ctx = &pr;
+	err = hl_sim_run(&c, res);
+	if (pr.shown && pr.tty)
+		fputc('\n', stderr);
+	return err;
+}
+
+static int parse_sim_options(const char *cmd, int argc, char **argv,
+			     struct hl_sim_config *cfg, bool *json)
+{
+	for (int i = 1; i < argc; i++) {
+		const char *v, *a = argv[i];
+		bool miss;
+		double d;
+		uint64_t u;
+
+		if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
+			sim_usage(stdout);
+			exit(0);
+		}
+		if (strcmp(a, "--json") == 0) {
+			*json = true;
+			continue;
+		}
+#define VALUE(name)                                                       \
+	((v = opt_value(argc, argv, &i, name, &miss)) != NULL ||          \
+	 (miss && (bad(cmd, "option %s needs a value", name), 1)))
+		if (VALUE("--seconds")) {
+			if (miss)
+				return EXIT_USAGE;
+			if (!parse_double(v, 0.001, 86400, &cfg->seconds))
+				return bad(cmd,
+					   "--seconds must be a number of "
+					   "seconds between 0.001 and 86400, "
+					   "not '%s'",
+					   v);
+		} else if (VALUE("--loss")) {
+			if (miss || !parse_double(v, 0, 1, &cfg->link.loss))
+				return miss ? EXIT_USAGE
+					    : bad(cmd,
+						  "--loss must be a fraction "
+						  "between 0 and 1, not "
+						  "'%s'",
+						  v);
+		} else if (VALUE("--burst")) {
+			if (miss || !parse_double(v, 0, 1000, &cfg->link.burst))
+				return miss ? EXIT_USAGE
+					    : bad(cmd,
+						  "--burst must be a mean "
+						  "burst length between 0 and "
+						  "1000 packets, not '%s'",
+						  v);
+		} else if (VALUE("--delay-ms") || VALUE("--jitter-ms")) {
+			bool delay = strncmp(a, "--delay-ms", 10) == 0;
+
+			if (miss || !parse_double(v, 0, 10000, &d))
+				return miss ? EXIT_USAGE
+					    : bad(cmd,
+						  "%s must be a number of "
+						  "milliseconds between 0 and "
+						  "10000, not '%s'",
+						  delay ? "--delay-ms"
+							: "--jitter-ms",
+						  v);
+			if (delay)
+				cfg->link.delay_us = (uint32_t)(d * 1000);
+			else
+				cfg->link.jitter_us = (uint32_t)(d * 1000);
+		} else if (VALUE("--reorder")) {
+			if (miss || !parse_double(v, 0, 1, &cfg->link.reorder))
+				return miss ? EXIT_USAGE
+					    : bad(cmd,
+						  "--reorder must be a "
+						  "fraction between 0 and 1, "
+						  "not '%s'",
+						  v);
+		} else if (VALUE("--duplicate")) {
+			if (miss ||
+			    !parse_double(v, 0, 1, &cfg->link.duplicate))
+				return miss ? EXIT_USAGE
+					    : bad(cmd,
+						  "--duplicate must be a "
+						  "fraction between 0 and 1, "
+						  "not '%s'",
+						  v);
+		} else if (VALUE("--tamper")) {
+			if (miss || !parse_double(v, 0, 1, &cfg->link.tamper))
+				return miss ? EXIT_USAGE
+					    : bad(cmd,
+						  "--tamper must be a "
+						  "fraction between 0 and 1, "
+						  "not '%s'",
+						  v);
+		} else if (VALUE("--rate-kbps")) {
+			if (miss || !parse_u64(v, 0, 10000000, &u))
+				return miss ? EXIT_USAGE
+					    : bad(cmd,
+						  "--rate-kbps must be a "
+						  "whole number of kbit/s "
+						  "(0 = no cap), not '%s'",
+						  v);
+			cfg->link.rate_kbps = (uint32_t)u;
+		} else if (VALUE("--seed")) {
+			if (miss || !parse_u64(v, 0, UINT64_MAX, &cfg->seed))
+				return miss ? EXIT_USAGE
+					    : bad(cmd,
+						  "--seed must be a whole "
+						  "number, not '%s'",
+						  v);
+		} else if (VALUE("--video-size")) {
+			if (miss || !parse_size(v, &cfg->width, &cfg->height))
+				return miss ? EXIT_USAGE
+					    : bad(cmd,
+						  "--video-size must be WxH "
+						  "with even sizes from 64 to "
+						  "4096, not '%s'",
+						  v);
+		} else if (VALUE("--kbps")) {
+			if (miss || !parse_u64(v, 50, 50000, &u))
+				return miss ? EXIT_USAGE
+					    : bad(cmd,
+						  "--kbps must be a video "
+						  "bitrate from 50 to 50000 "
+						  "kbit/s, not '%s'",
+						  v);
+			cfg->video_kbps = (unsigned)u;
+		} else {
+			return bad(cmd, "unknown option '%s'", a);
+		}
+#undef VALUE
+	}
+	{
+		const char *what;
+
+		if (hl_link_params_check(&cfg->link, &what)) {
+			if (strcmp(what, "loss") == 0 && cfg->link.burst > 1)
+				return bad(cmd,
+					   "--loss is too high for --burst "
+					   "%g: with bursts of N packets the "
+					   "loss can be at most N/(N+1)",
+					   cfg->link.burst);
+			return bad(cmd, "the network option for '%s' is out "
+					"of range",
+				   what);
+		}
+	}
+	return 0;
+}
+
+static int cmd_sim(int argc, char **argv)
+{
+	struct hl_sim_config cfg;
+	struct hl_sim_result res;
+	bool json = false;
+	char *out;
+	int rc, err;
+
+	hl_sim_config_defaults(&cfg);
+	rc = parse_sim_options("sim", argc, argv, &cfg, &json);
+	if (rc)
+		return rc;
+	err = run_sim(&cfg, &res);
+	if (err) {
+		fprintf(stderr, "%s sim: the simulation failed: %s\n", prog,
+			hl_strerror(err));
+		return 1;
+	}
+	if (json) {
+		err = hl_sim_report_json(&cfg, &res, &out);
+		if (err) {
+			fprintf(stderr, "%s sim: could not write the report: "
+					"%s\n",
+				prog, hl_strerror(err));
+			hl_sim_result_free(&res);
+			return 1;
+		}
+		fputs(out, stdout);
+		hl_free(out);
+	} else {
+		print_summary(&cfg, &res, stdout);
+	}
+	hl_sim_result_free(&res);
+	if (fflush(stdout) != 0) {
+		fprintf(stderr, "%s sim: could not write the output: %s\n",
+			prog, strerror(errno));
+		return 1;
+	}
+	return 0;
+}
+
+static bool side_healthy(const struct hl_side_report *me,
+			 const struct hl_side_report *peer)
+{
+	return ratio(me->video.frames, peer->call.video_frames_sent) >= 0.99 &&
+	       me->video.psnr_db >= 34 && me->video.corrupt == 0 &&
+	       me->call.auth_failures == 0 &&
+	       ratio(me->audio.frames_played, peer->call.audio_frames_sent) >=
+		       0.99;
+}
+
+static int mkdir_p(const char *path)
+{
+	char buf[4096];
+	size_t n = strlen(path);
+
+	if (n == 0 || n >= sizeof(buf))
+		return -1;
+	memcpy(buf, path, n + 1);
+	for (size_t i = 1; i <= n; i++) {
+		if (buf[i] == '/' || buf[i] == 0) {
+			char c = buf[i];
+
+			buf[i] = 0;
+			if (mkdir(buf, 0755) != 0 && errno != EEXIST)
+				return -1;
+			buf[i] = c;
+		}
+	}
+	return 0;
+}
+
+static int cmd_demo(int argc, char **argv)
+{
+	struct hl_sim_config cfg;
+	struct hl_sim_result res;
+	const char *outdir = "out/demo";
+	char path[4200];
+	char *json;
+	FILE *f;
+	bool ok;
+	int err;
+
+	hl_sim_config_defaults(&cfg);
+	for (int i = 1; i < argc; i++) {
+		const char *v;
+		bool miss;
+
+		if (strcmp(argv[i], "--help") == 0 ||
+		    strcmp(argv[i], "-h") == 0) {
+			demo_usage(stdout);
+			return 0;
+		}
+		if ((v = opt_value(argc, argv, &i, "--seconds", &miss))) {
+			if (!parse_double(v, 0.001, 86400, &cfg.seconds))
+				return bad("demo",
+					   "--seconds must be a number of "
+					   "seconds between 0.001 and 86400, "
+					   "not '%s'",
+					   v);
+		} else if ((v = opt_value(argc, argv, &i, "--out", &miss))) {
+			outdir = v;
+		} else if (miss) {
+			return bad("demo", "option %s needs a value",
+				   argv[i]);
+		} else {
+			return bad("demo", "unknown option '%s'", argv[i]);
+		}
+	}
+	if (mkdir_p(outdir) != 0) {
+		fprintf(stderr, "%s demo: cannot create the output folder "
+				"%s: %s\n",
+			prog, outdir, strerror(errno));
+		return 1;
+	}
+	printf("hotline demo: alice and bob call each other in virtual "
+	       "time (the call over real sockets\nis not built yet); "
+	       "media is end-to-end encrypted with SFrame.\n\n");
+	fflush(stdout);
+	err = run_sim(&cfg, &res);
+	if (err) {
+		fprintf(stderr, "%s demo: the call failed: %s\n", prog,
+			hl_strerror(err));
+		return 1;
+	}
+	print_summary(&cfg, &res, stdout);
+	err = hl_sim_report_json(&cfg, &res, &json);
+	if (!err) {
+		snprintf(path, sizeof(path), "%s/report.json", outdir);
+		f = fopen(path, "w");
+		if (!f || fputs(json, f) < 0 || fclose(f) != 0) {
+			fprintf(stderr, "%s demo: cannot write %s: %s\n", prog,
+				path, strerror(errno));
+			err = HL_EIO;
+		}
+		hl_free(json);
+	}
+	ok = !err && side_healthy(res.side[0], res.side[1]) &&
+	     side_healthy(res.side[1], res.side[0]);
+	hl_sim_result_free(&res);
+	if (err)
+		return 1;
+	printf("\nreport: %s\ncall %s\n", path,
+	       ok ? "healthy" : "NOT healthy (see above)");
+	return ok ? 0 : 1;
+}
+
+int main(int argc, char **argv)
+{
+	const char *cmd;
+
+	if (argc < 2) {
+		usage(stderr);
+		return EXIT_USAGE;
+	}
+	cmd = argv[1];
+	if (strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0 ||
+	    strcmp(cmd, "help") == 0) {
+		usage(stdout);
+		return 0;
+	}
+	if (strcmp(cmd, "--version") == 0) {
+		printf("hotline %s\n", HOTLINE_VERSION);
+		return 0;
+	}
+	if (strcmp(cmd, "sim") == 0)
+		return cmd_sim(argc - 1, argv + 1);
+	if (strcmp(cmd, "demo") == 0)
+		return cmd_demo(argc - 1, argv + 1);
+	fprintf(stderr,
+		"%s: '%s' is not a command of this build.\n"
+		"Try 'hotline --help'.\n",
+		prog, cmd);
+	return EXIT_USAGE;
+}

@@ -1,0 +1,113 @@
+/*
+ * call_internal.h - private state of the call engine (src/core only).
+ */
+#ifndef HOTLINE_CORE_CALL_INTERNAL_H
+#define HOTLINE_CORE_CALL_INTERNAL_H
+
+#include "hotline/core.h"
+#include "hotline/jitter.h"
+#include "hotline/rtp.h"
+
+#define HIST_SIZE 1024 /* sent video packets kept for retransmission */
+#define TXQ_SIZE 1024  /* datagrams waiting for hl_call_poll_transmit */
+#define PKT_MAX HL_RTP_MAX_PACKET
+#define VP8_DESC_LEN 4 /* X, I, 15-bit PictureID */
+#define FRAME_BUF_MAX (HL_SFRAME_FRAME_MAX + HL_SFRAME_OVERHEAD_MAX + 16)
+
+struct hist_entry {
+	bool used;
+	uint16_t seq;
+	uint16_t len; /* whole RTP packet */
+	uint64_t sent_us;
+	uint64_t rtx_us; /* last retransmission, 0: never */
+	uint8_t pkt[PKT_MAX];
+};
+
+struct tx_slot {
+	uint16_t len;
+	uint8_t data[PKT_MAX];
+};
+
+/* What the peer's sender reports tell us: its NTP clock vs RTP time. */
+struct sr_map {
+	bool valid;
+	uint64_t ntp_us;
+	uint32_t rtp_ts;
+};
+
+struct hl_call {
+	struct hl_call_config cfg;
+
+	/* end-to-end encryption */
+	struct hl_sframe_sender *tx_sframe;
+	struct hl_sframe_receiver *rx_sframe;
+	uint64_t next_rekey_us;
+
+	/* codecs */
+	void *venc, *vdec, *aenc, *adec;
+	int audio_delay; /* decoder output lag in samples */
+	int audio_loss_perc;
+
+	/* sending */
+	struct hl_call_ssrcs local;
+	uint16_t seq_audio, seq_video, seq_rtx;
+	uint32_t ts_off_audio, ts_off_video;
+	uint16_t picture_id;
+	bool force_key;
+	uint64_t last_key_us;
+	bool sent_any_key;
+	uint32_t pkts_audio, pkts_video;   /* SR sender info */
+	uint32_t octets_audio, octets_video;
+	bool sent_audio, sent_video;
+	struct hist_entry *hist;
+	struct tx_slot *txq;
+	size_t txq_head, txq_len;
+	uint8_t *frame_buf; /* encrypted frame being packetized */
+
+	/* receiving */
+	struct hl_call_ssrcs remote;
+	bool remote_set;
+	struct hl_rtp_rx_stats rx_audio, rx_video;
+	bool video_seq_started, audio_ts_started;
+	uint64_t video_seq_ref, audio_ts_ref;
+	struct hl_vbuf *vbuf;
+	struct hl_nack *nack;
+	struct hl_abuf *abuf;
+	uint8_t *plain_buf; /* decrypted frame */
+	bool want_key;
+	uint64_t last_pli_us;
+	bool pli_sent_once;
+	struct sr_map sr_audio, sr_video;
+	bool audio_playing;
+	int64_t audio_latency_us; /* playout - sender capture (NTP) */
+	uint64_t hold_until; /* A/V sync: next picture is due then */
+
+	/* network */
+	bool have_rtt;
+	double srtt_us;
+	uint64_t next_rtcp_us;
+
+	struct hl_call_stats st;
+};
+
+/* call.c */
+int call_enqueue(struct hl_call *c, const uint8_t *pkt, size_t len);
+uint64_t call_rtt_us(const struct hl_call *c);
+
+/* send.c */
+int call_send_video(struct hl_call *c, const struct hl_image *img,
+		    uint64_t capture_us, uint64_t now);
+int call_send_audio(struct hl_call *c, const int16_t *pcm,
+		    uint64_t capture_us, uint64_t now);
+int call_retransmit(struct hl_call *c, uint16_t seq, uint64_t now);
+
+/* recv.c */
+int call_recv_rtp(struct hl_call *c, const uint8_t *pkt, size_t len,
+		  uint64_t now);
+int call_recv_rtcp(struct hl_call *c, const uint8_t *pkt, size_t len,
+		   uint64_t now);
+int call_send_feedback(struct hl_call *c, uint64_t now);
+int call_send_report(struct hl_call *c, uint64_t now);
+uint64_t call_max_wait_us(const struct hl_call *c);
+
+#endif

@@ -1,0 +1,488 @@
+/*
+ * recv.c - the receiving half of the call engine.
+ *
+ * RTP is routed by SSRC and payload type to the audio jitter buffer, the
+ * video frame buffer or (RTX, RFC 4588) back into the video path under its
+ * original sequence number.  Audio packets are SFrame-decrypted on
+ * arrival; video frames when their last packet arrives.  A video frame
+ * that fails authentication is dropped and its packets are asked for
+ * again (a relay flipping bits costs a retransmission, never a corrupt
+ * picture).  RTCP carries reports (RTT, loss, the sender's clock for A/V
+ * sync), NACKs (answered from the history), PLIs and BYE.
+ */
+#include <string.h>
+
+#include "call_internal.h"
+
+#define MAX_HOLD_US 500000 /* never hold a picture longer for A/V sync */
+
+uint64_t call_max_wait_us(const struct hl_call *c)
+{
+	uint64_t w = call_rtt_us(c) * 5 + 40000;
+
+	return HL_MAX(150000, HL_MIN(w, 600000));
+}
+
+static int recv_audio(struct hl_call *c, const struct hl_rtp_header *h,
+		      const uint8_t *payload, size_t len, uint64_t now)
+{
+	uint8_t plain[HL_ABUF_PACKET_MAX + HL_SFRAME_OVERHEAD_MAX];
+	uint64_t ts;
+	size_t plen;
+	int err;
+
+	hl_rtp_rx_stats_update(&c->rx_audio, h->seq, h->ts, now);
+	if (!c->audio_ts_started) {
+		c->audio_ts_started = true;
+		c->audio_ts_ref = ((uint64_t)1 << 32) | h->ts;
+	}
+	ts = hl_seq_unwrap32(c->audio_ts_ref, h->ts);
+	if (ts > c->audio_ts_ref)
+		c->audio_ts_ref = ts;
+	if (len > sizeof(plain))
+		return 0;
+	err = hl_sframe_decrypt(c->rx_sframe, NULL, 0, payload, len, plain,
+				sizeof(plain), &plen, NULL);
+	if (err)
+		return 0; /* counted by the SFrame receiver */
+	err = hl_abuf_insert(c->abuf, ts, plain, plen, now);
+	return err == HL_ENOMEM ? err : 0;
+}
+
+/* Decrypt newly completed frames; queue them or ask for them again. */
+static int drain_complete(struct hl_call *c, uint64_t now)
+{
+	struct hl_vbuf_frame f;
+
+	while (hl_vbuf_pop_complete(c->vbuf, &f) == 0) {
+		size_t clear, plen;
+		int err;
+
+		/* The clear VP8 header's P bit says key (10) or delta (3). */
+		clear = f.len && !(f.data[0] & 1) ? 10 : 3;
+		err = f.len > clear ? 0 : HL_EAUTH;
+		if (!err) {
+			memcpy(c->plain_buf, f.data, clear);
+			err = hl_sframe_decrypt(c->rx_sframe, f.data, clear,
+						f.data + clear, f.len - clear,
+						c->plain_buf + clear,
+						FRAME_BUF_MAX - clear, &plen,
+						NULL);
+		}
+		if (err) {
+			hl_vbuf_reject(c->vbuf, &f);
+			if (err == HL_EAUTH)
+				hl_nack_request_range(c->nack, f.first_seq,
+						      f.last_seq, now);
+			continue;
+		}
+		err = hl_vbuf_accept(c->vbuf, &f, c->plain_buf, clear + plen);
+		if (err == HL_ENOMEM)
+			return err;
+	}
+	return 0;
+}
+
+static int recv_video(struct hl_call *c, const struct hl_rtp_header *h,
+		      uint16_t seq, const uint8_t *payload, size_t len,
+		      uint64_t now)
+{
+	struct hl_vp8_desc d;
+	struct hl_vbuf_packet p;
+	uint64_t seq64;
+	int err;
+
+	if (hl_vp8_desc_parse(payload, len, &d)) {
+		c->st.malformed++;
+		return 0;
+	}
+	if (!c->video_seq_started) {
+		c->video_seq_started = true;
+		c->video_seq_ref = ((uint64_t)1 << 32) | seq;
+	}
+	seq64 = hl_seq_unwrap16(c->video_seq_ref, seq);
+	if (seq64 > c->video_seq_ref)
+		c->video_seq_ref = seq64;
+	if (hl_nack_on_packet(c->nack, seq64, now))
+		c->want_key = true;
+	p.seq = seq64;
+	p.ts = h->ts;
+	p.marker = h->marker;
+	p.frame_start = d.s && d.pid == 0;
+	p.picture_id = d.has_picture_id ? d.picture_id : 0;
+	p.payload = payload + d.len;
+	p.len = len - d.len;
+	c->st.video_bytes_received += p.len;
+	err = hl_vbuf_insert(c->vbuf, &p, now);
+	if (err == HL_ENOMEM)
+		return err;
+	if (err == HL_EREPLAY)
+		c->st.duplicates++;
+	err = drain_complete(c, now);
+	if (err)
+		return err;
+	hl_nack_forget_before(c->nack, hl_vbuf_oldest_needed_seq(c->vbuf));
+	return call_send_feedback(c, now);
+}
+
+int call_recv_rtp(struct hl_call *c, const uint8_t *pkt, size_t len,
+		  uint64_t now)
+{
+	struct hl_rtp_header h;
+	const uint8_t *payload;
+	size_t plen;
+
+	if (hl_rtp_parse(pkt, len, &h, &payload, &plen)) {
+		c->st.malformed++;
+		return 0;
+	}
+	if (!c->remote_set) {
+		c->st.unknown_ssrc++;
+		return 0;
+	}
+	if (h.ssrc == c->remote.audio && h.pt == HL_PT_OPUS)
+		return recv_audio(c, &h, payload, plen, now);
+	if (h.ssrc == c->remote.video && h.pt == HL_PT_VP8) {
+		hl_rtp_rx_stats_update(&c->rx_video, h.seq, h.ts, now);
+		return recv_video(c, &h, h.seq, payload, plen, now);
+	}
+	if (h.ssrc == c->remote.rtx && h.pt == HL_PT_RTX) {
+		const uint8_t *orig;
+		size_t olen;
+		uint16_t osn;
+
+		if (hl_rtx_unwrap(payload, plen, &osn, &orig, &olen)) {
+			c->st.malformed++;
+			return 0;
+		}
+		c->st.rtx_received++;
+		return recv_video(c, &h, osn, orig, olen, now);
+	}
+	c->st.unknown_ssrc++;
+	return 0;
+}
+
+/* RFC 6298-style smoothing of RTT samples. */
+static void rtt_sample(struct hl_call *c, uint64_t rtt)
+{
+	if (rtt > 10000000)
+		return; /* garbage */
+	if (!c->have_rtt) {
+		c->srtt_us = (double)rtt;
+		c->have_rtt = true;
+	} else {
+		c->srtt_us += ((double)rtt - c->srtt_us) / 8;
+	}
+}
+
+static void on_report_blocks(struct hl_call *c,
+			     const struct hl_rtcp_report_block *b, size_t n,
+			     uint64_t now)
+{
+	for (size_t i = 0; i < n; i++) {
+		uint64_t rtt;
+
+		if (b[i].ssrc != c->local.audio && b[i].ssrc != c->local.video)
+			continue;
+		if (hl_rtcp_rtt_us(&b[i], now, &rtt) == 0)
+			rtt_sample(c, rtt);
+		c->st.loss_out = b[i].fraction_lost / 256.0;
+		if (b[i].ssrc == c->local.audio && c->aenc) {
+			/* Opus FEC follows the loss the peer sees. */
+			int perc = (b[i].fraction_lost * 100 + 255) / 256;
+
+			perc = HL_MAX(5, HL_MIN(perc + perc / 2, 40));
+			if (perc != c->audio_loss_perc &&
+			    c->cfg.aenc->set_loss_perc(c->aenc, perc) == 0)
+				c->audio_loss_perc = perc;
+		}
+	}
+}
+
+static void on_sr(struct hl_call *c, const struct hl_rtcp_sr *sr,
+		  uint64_t now)
+{
+	struct sr_map m = {true, hl_ntp_to_us(sr->ntp), sr->rtp_ts};
+
+	if (sr->ssrc == c->remote.audio) {
+		hl_rtp_rx_stats_on_sr(&c->rx_audio, sr->ntp, now);
+		c->sr_audio = m;
+	} else if (sr->ssrc == c->remote.video) {
+		hl_rtp_rx_stats_on_sr(&c->rx_video, sr->ntp, now);
+		c->sr_video = m;
+	}
+	on_report_blocks(c, sr->blocks, sr->n_blocks, now);
+}
+
+int call_recv_rtcp(struct hl_call *c, const uint8_t *pkt, size_t len,
+		   uint64_t now)
+{
+	struct hl_rtcp_packet p;
+	struct hl_rtcp_iter it;
+	uint16_t seqs[HL_RTCP_MAX_NACK_FCI * 17];
+	int err;
+
+	hl_rtcp_iter_init(&it, pkt, len);
+	while ((err = hl_rtcp_next(&it, &p)) == 0) {
+		switch (p.type) {
+		case HL_RTCP_T_SR:
+			on_sr(c, &p.u.sr, now);
+			break;
+		case HL_RTCP_T_RR:
+			on_report_blocks(c, p.u.rr.blocks, p.u.rr.n_blocks,
+					 now);
+			break;
+		case HL_RTCP_T_NACK:
+			if (p.u.nack.media_ssrc != c->local.video)
+				break;
+			{
+				size_t n = hl_rtcp_nack_seqs(&p.u.nack, seqs,
+							     HL_ARRAY_SIZE(
+								     seqs));
+
+				c->st.nacks_received += n;
+				for (size_t i = 0; i < n; i++) {
+					err = call_retransmit(c, seqs[i], now);
+					if (err)
+						return err;
+				}
+			}
+			break;
+		case HL_RTCP_T_PLI:
+			if (p.u.pli.media_ssrc == c->local.video) {
+				c->st.plis_received++;
+				c->force_key = true;
+			}
+			break;
+		case HL_RTCP_T_BYE:
+			for (size_t i = 0; i < p.u.bye.n_ssrcs; i++)
+				if (p.u.bye.ssrcs[i] == c->remote.video ||
+				    p.u.bye.ssrcs[i] == c->remote.audio)
+					c->st.peer_bye = true;
+			break;
+		default:
+			break;
+		}
+	}
+	if (err == HL_EPARSE)
+		c->st.malformed++;
+	return 0;
+}
+
+/* NACKs due now, and a PLI when a key frame is needed (rate-limited). */
+int call_send_feedback(struct hl_call *c, uint64_t now)
+{
+	uint16_t seqs[HL_RTCP_MAX_NACK_FCI];
+	uint8_t pkt[PKT_MAX];
+	size_t n, len;
+	int err;
+
+	if (!c->remote_set)
+		return 0;
+	while ((n = hl_nack_collect(c->nack, now, call_rtt_us(c), seqs,
+				    HL_ARRAY_SIZE(seqs))) > 0) {
+		err = hl_rtcp_write_nack(c->local.video, c->remote.video, seqs,
+					 n, pkt, sizeof(pkt), &len);
+		if (!err)
+			err = call_enqueue(c, pkt, len);
+		if (err)
+			return err;
+		c->st.nacks_sent += n;
+	}
+	if (c->want_key) {
+		uint64_t iv = call_rtt_us(c) * 3 / 2 + 100000;
+
+		iv = HL_MAX(iv, 200000);
+		if (!c->pli_sent_once || now - c->last_pli_us >= iv) {
+			err = hl_rtcp_write_pli(c->local.video,
+						c->remote.video, pkt,
+						sizeof(pkt), &len);
+			if (!err)
+				err = call_enqueue(c, pkt, len);
+			if (err)
+				return err;
+			c->pli_sent_once = true;
+			c->last_pli_us = now;
+			c->st.plis_sent++;
+		}
+	}
+	return 0;
+}
+
+/* A compound report: SR per sending stream (or one RR), then SDES. */
+int call_send_report(struct hl_call *c, uint64_t now)
+{
+	struct hl_rtcp_report_block blocks[2];
+	uint8_t pkt[PKT_MAX];
+	size_t off = 0, len, nb = 0;
+	uint64_t ntp = hl_ntp_from_us(now);
+	int err;
+
+	if (c->remote_set && c->rx_video.started)
+		hl_rtp_rx_stats_block(&c->rx_video, now, &blocks[nb++]);
+	if (c->remote_set && c->rx_audio.started)
+		hl_rtp_rx_stats_block(&c->rx_audio, now, &blocks[nb++]);
+	if (c->sent_video || c->sent_audio) {
+		struct hl_rtcp_sr sr;
+
+		memset(&sr, 0, sizeof(sr));
+		sr.ntp = ntp;
+		if (c->sent_video) {
+			sr.ssrc = c->local.video;
+			sr.rtp_ts = c->ts_off_video + (uint32_t)(now * 9 / 100);
+			sr.packet_count = c->pkts_video;
+			sr.octet_count = c->octets_video;
+			sr.n_blocks = (uint8_t)nb;
+			memcpy(sr.blocks, blocks, nb * sizeof(blocks[0]));
+			nb = 0;
+			err = hl_rtcp_write_sr(&sr, pkt + off, sizeof(pkt) - off,
+					       &len);
+			if (err)
+				return err;
+			off += len;
+		}
+		if (c->sent_audio) {
+			sr.ssrc = c->local.audio;
+			sr.rtp_ts =
+				c->ts_off_audio + (uint32_t)(now * 48 / 1000);
+			sr.packet_count = c->pkts_audio;
+			sr.octet_count = c->octets_audio;
+			sr.n_blocks = (uint8_t)nb;
+			memcpy(sr.blocks, blocks, nb * sizeof(blocks[0]));
+			err = hl_rtcp_write_sr(&sr, pkt + off, sizeof(pkt) - off,
+					       &len);
+			if (err)
+				return err;
+			off += len;
+		}
+	} else {
+		struct hl_rtcp_rr rr;
+
+		memset(&rr, 0, sizeof(rr));
+		rr.ssrc = c->local.video;
+		rr.n_blocks = (uint8_t)nb;
+		memcpy(rr.blocks, blocks, nb * sizeof(blocks[0]));
+		err = hl_rtcp_write_rr(&rr, pkt + off, sizeof(pkt) - off, &len);
+		if (err)
+			return err;
+		off += len;
+	}
+	err = hl_rtcp_write_sdes_cname(c->sent_video ? c->local.video
+						     : c->local.audio,
+				       c->cfg.cname, pkt + off,
+				       sizeof(pkt) - off, &len);
+	if (err)
+		return err;
+	return call_enqueue(c, pkt, off + len);
+}
+
+/* The sender's capture time (its NTP clock) of RTP time ts, if known. */
+static bool capture_of(const struct sr_map *m, uint32_t ts, uint32_t clock,
+		       int64_t *us)
+{
+	int32_t d;
+
+	if (!m->valid)
+		return false;
+	d = (int32_t)(ts - m->rtp_ts);
+	*us = (int64_t)m->ntp_us + (int64_t)d * 1000000 / (int64_t)clock;
+	return true;
+}
+
+int hl_call_poll_video(struct hl_call *c, uint64_t now,
+		       struct hl_video_out *out)
+{
+	for (;;) {
+		struct hl_vbuf_frame f;
+		const struct hl_image *img;
+		bool nk = false;
+		int64_t cap;
+		int err;
+
+		err = hl_vbuf_next_decodable(c->vbuf, now, call_max_wait_us(c),
+					     &f, &nk);
+		if (nk)
+			c->want_key = true;
+		if (err)
+			return err;
+		c->hold_until = UINT64_MAX;
+		/* A/V sync: show the picture when the sound of the same
+		 * instant plays (both mapped through the sender's SRs). */
+		if (c->cfg.av_sync && c->audio_playing &&
+		    capture_of(&c->sr_video, f.ts, HL_VP8_CLOCK, &cap)) {
+			int64_t due = cap + c->audio_latency_us;
+
+			if (due > (int64_t)now &&
+			    due - (int64_t)now < MAX_HOLD_US) {
+				c->hold_until = (uint64_t)due;
+				return HL_EAGAIN;
+			}
+		}
+		err = c->cfg.vdec->decode(c->vdec, f.data, f.len, &img);
+		hl_vbuf_decoded(c->vbuf, f.pid, err == 0);
+		if (err) {
+			c->st.video_decode_errors++;
+			c->want_key = true;
+			continue;
+		}
+		c->st.video_frames_decoded++;
+		if (f.keyframe)
+			c->st.video_keyframes_decoded++;
+		c->want_key = false;
+		out->img = img;
+		out->rtp_ts = f.ts;
+		out->keyframe = f.keyframe;
+		return 0;
+	}
+}
+
+int hl_call_pull_audio(struct hl_call *c, uint64_t now,
+		       int16_t pcm[HL_AUDIO_FRAME_SAMPLES],
+		       struct hl_audio_out *out)
+{
+	struct hl_abuf_out o;
+	int err = 0;
+
+	memset(out, 0, sizeof(*out));
+	out->delay_samples = c->audio_delay;
+	hl_abuf_set_loss(c->abuf, c->st.loss_in);
+	hl_abuf_pull(c->abuf, now, &o);
+	out->rtp_ts = o.ts;
+	switch (o.action) {
+	case HL_ABUF_SILENCE:
+		memset(pcm, 0, HL_AUDIO_FRAME_SAMPLES * sizeof(pcm[0]));
+		out->kind = HL_AUDIO_SILENCE;
+		return 0;
+	case HL_ABUF_DECODE:
+		err = c->cfg.adec->decode(c->adec, o.data, o.len, pcm);
+		out->kind = HL_AUDIO_DECODED;
+		break;
+	case HL_ABUF_FEC:
+		err = c->cfg.adec->decode_fec(c->adec, o.data, o.len, pcm);
+		out->kind = HL_AUDIO_FEC;
+		break;
+	case HL_ABUF_CONCEAL:
+		err = HL_EAGAIN;
+		break;
+	}
+	if (err) {
+		/* Undecodable or nothing: conceal. */
+		err = c->cfg.adec->conceal(c->adec, pcm);
+		if (err)
+			memset(pcm, 0, HL_AUDIO_FRAME_SAMPLES * sizeof(pcm[0]));
+		out->kind = HL_AUDIO_CONCEALED;
+	}
+	if (out->kind != HL_AUDIO_CONCEALED) {
+		int64_t cap;
+
+		if (capture_of(&c->sr_audio, (uint32_t)o.ts, HL_OPUS_CLOCK,
+			       &cap)) {
+			c->audio_playing = true;
+			c->audio_latency_us =
+				(int64_t)now - cap +
+				(int64_t)c->audio_delay * 1000000 /
+					HL_AUDIO_RATE;
+		}
+	}
+	return 0;
+}

@@ -1,0 +1,194 @@
+/*
+ * send.c - the sending half of the call engine.
+ *
+ * Video: encode -> keep the VP8 payload header (10 bytes on key frames,
+ * 3 on delta frames) in clear -> SFrame-encrypt the rest with that header
+ * as metadata (so it is authenticated) -> cut into RTP packets with a VP8
+ * payload descriptor (RFC 7741 §4.2: X=1, I=1, 15-bit PictureID, S=1 on
+ * the first packet, marker on the last) -> keep each packet for
+ * retransmission -> queue.
+ * Audio: encode 20 ms with Opus -> SFrame-encrypt the whole packet -> one
+ * RTP packet (RFC 7587).
+ * Retransmissions answer NACKs on the RTX stream (RFC 4588).
+ */
+#include <string.h>
+
+#include "call_internal.h"
+
+/* RTP timestamps follow capture time on each stream's clock. */
+static uint32_t video_ts(const struct hl_call *c, uint64_t us)
+{
+	return c->ts_off_video + (uint32_t)(us * 9 / 100);
+}
+
+static uint32_t audio_ts(const struct hl_call *c, uint64_t us)
+{
+	return c->ts_off_audio + (uint32_t)(us * 48 / 1000);
+}
+
+static int packetize_video(struct hl_call *c, const uint8_t *frame,
+			   size_t len, uint32_t ts, uint64_t now)
+{
+	size_t max = c->cfg.mtu - HL_RTP_HEADER_MIN - VP8_DESC_LEN;
+	size_t n = hl_rtp_split_count(len, max), off = 0;
+	uint8_t pkt[PKT_MAX];
+	int err = 0;
+
+	for (size_t i = 0; i < n && !err; i++) {
+		size_t part = hl_rtp_split_size(len, n, i), hlen, dlen;
+		struct hl_rtp_header h = {
+			.marker = i == n - 1,
+			.pt = HL_PT_VP8,
+			.seq = c->seq_video++,
+			.ts = ts,
+			.ssrc = c->local.video,
+		};
+		struct hl_vp8_desc d = {
+			.s = i == 0,
+			.pid = 0,
+			.has_picture_id = true,
+			.picture_id = c->picture_id,
+			.picture_id_15 = true,
+		};
+		struct hist_entry *he;
+
+		err = hl_rtp_write_header(&h, pkt, sizeof(pkt), &hlen);
+		if (!err)
+			err = hl_vp8_desc_write(&d, pkt + hlen,
+						sizeof(pkt) - hlen, &dlen);
+		if (err)
+			break;
+		if (hlen + dlen + part > sizeof(pkt))
+			return HL_ETOOBIG;
+		memcpy(pkt + hlen + dlen, frame + off, part);
+		off += part;
+		he = &c->hist[h.seq % HIST_SIZE];
+		he->used = true;
+		he->seq = h.seq;
+		he->len = (uint16_t)(hlen + dlen + part);
+		he->sent_us = now;
+		he->rtx_us = 0;
+		memcpy(he->pkt, pkt, he->len);
+		c->pkts_video++;
+		c->octets_video += (uint32_t)(dlen + part);
+		err = call_enqueue(c, pkt, hlen + dlen + part);
+	}
+	return err;
+}
+
+int call_send_video(struct hl_call *c, const struct hl_image *img,
+		    uint64_t capture_us, uint64_t now)
+{
+	struct hl_vp8_frame_info info;
+	struct hl_encoded enc;
+	size_t clear, elen;
+	bool force = c->force_key;
+	int err;
+
+	err = c->cfg.venc->encode(c->venc, img, capture_us, force, &enc);
+	if (err)
+		return err;
+	if (!enc.len)
+		return 0; /* the encoder skipped this picture */
+	if (enc.len > HL_SFRAME_FRAME_MAX)
+		return HL_ETOOBIG;
+	err = hl_vp8_frame_info(enc.data, enc.len, &info);
+	if (err)
+		return HL_ECODEC;
+	clear = info.header_len;
+	if (clear > enc.len)
+		return HL_ECODEC;
+	/* frame = clear VP8 header || SFrame(header as metadata, rest) */
+	memcpy(c->frame_buf, enc.data, clear);
+	err = hl_sframe_encrypt(c->tx_sframe, enc.data, clear,
+				enc.data + clear, enc.len - clear,
+				c->frame_buf + clear, FRAME_BUF_MAX - clear,
+				&elen);
+	if (err)
+		return err;
+	err = packetize_video(c, c->frame_buf, clear + elen,
+			      video_ts(c, capture_us), now);
+	if (err)
+		return err;
+	c->picture_id = (c->picture_id + 1) & 0x7fff;
+	c->sent_video = true;
+	c->st.video_frames_sent++;
+	c->st.video_bytes_sent += enc.len;
+	if (info.keyframe) {
+		c->st.video_keyframes_sent++;
+		c->last_key_us = now;
+		c->sent_any_key = true;
+		c->force_key = false;
+	}
+	return 0;
+}
+
+int call_send_audio(struct hl_call *c, const int16_t *pcm,
+		    uint64_t capture_us, uint64_t now)
+{
+	uint8_t opus[HL_AUDIO_MAX_PACKET], pkt[PKT_MAX];
+	struct hl_rtp_header h = {
+		.pt = HL_PT_OPUS,
+		.ts = audio_ts(c, capture_us),
+		.ssrc = c->local.audio,
+	};
+	size_t olen, hlen, elen;
+	int err;
+
+	(void)now;
+	err = c->cfg.aenc->encode(c->aenc, pcm, opus, sizeof(opus), &olen);
+	if (err)
+		return err;
+	h.marker = !c->sent_audio; /* first packet of a talkspurt */
+	h.seq = c->seq_audio++;
+	err = hl_rtp_write_header(&h, pkt, sizeof(pkt), &hlen);
+	if (err)
+		return err;
+	err = hl_sframe_encrypt(c->tx_sframe, NULL, 0, opus, olen, pkt + hlen,
+				sizeof(pkt) - hlen, &elen);
+	if (err)
+		return err;
+	c->sent_audio = true;
+	c->pkts_audio++;
+	c->octets_audio += (uint32_t)elen;
+	c->st.audio_frames_sent++;
+	return call_enqueue(c, pkt, hlen + elen);
+}
+
+/*
+ * Answer a NACK for seq (RFC 4588 §4): the original payload behind its
+ * 2-byte original sequence number, on the RTX SSRC and payload type.  A
+ * packet is resent at most once per 3/4 RTT however often it is asked for.
+ */
+int call_retransmit(struct hl_call *c, uint16_t seq, uint64_t now)
+{
+	struct hist_entry *he = &c->hist[seq % HIST_SIZE];
+	uint64_t guard = call_rtt_us(c) * 3 / 4;
+	struct hl_rtp_header orig, h;
+	const uint8_t *payload;
+	uint8_t pkt[PKT_MAX + 2];
+	size_t plen, hlen, rlen;
+	int err;
+
+	if (!he->used || he->seq != seq)
+		return 0; /* too old: forgotten */
+	if (he->rtx_us && now - he->rtx_us < guard)
+		return 0;
+	if (hl_rtp_parse(he->pkt, he->len, &orig, &payload, &plen))
+		return 0;
+	h = orig;
+	h.has_ext = false;
+	h.csrc_count = 0;
+	h.pt = HL_PT_RTX;
+	h.ssrc = c->local.rtx;
+	h.seq = c->seq_rtx++;
+	err = hl_rtp_write_header(&h, pkt, sizeof(pkt), &hlen);
+	if (!err)
+		err = hl_rtx_wrap(seq, payload, plen, pkt + hlen,
+				  sizeof(pkt) - hlen, &rlen);
+	if (err)
+		return err;
+	he->rtx_us = now ? now : 1;
+	c->st.retransmissions++;
+	return call_enqueue(c, pkt, hlen + rlen);
+}
