@@ -65,7 +65,8 @@ size_t hl_sframe_suite_tag_len(enum hl_sframe_suite suite);
 /* RFC 9605 §4.3 header.  encode: *len = bytes written (1..17). */
 int hl_sframe_header_encode(uint64_t kid, uint64_t ctr, uint8_t *out,
 			    size_t cap, size_t *len) HL_MUST_CHECK;
-/* decode: HL_EPARSE if buf is shorter than the header says. */
+/* decode: HL_EPARSE if buf is shorter than the header says, or if a value
+ * is not in its minimal encoding (§4.3 MUST), so decode inverts encode. */
 int hl_sframe_header_decode(const uint8_t *buf, size_t len, uint64_t *kid,
 			    uint64_t *ctr, size_t *hdr_len) HL_MUST_CHECK;
 
@@ -101,9 +102,10 @@ int hl_sframe_aead_open(enum hl_sframe_suite suite, const uint8_t *key,
 struct hl_sframe_sender;
 
 /*
- * Create a sender for suite with the key of kid.  The base key is copied
- * (the caller wipes its own copy).  *out is owned by the caller and freed
- * with hl_sframe_sender_free().
+ * Create a sender for suite with the key of kid.  The base key (16..64
+ * bytes, as everywhere in this API) is copied (the caller wipes its own
+ * copy).  *out is owned by the caller and freed with
+ * hl_sframe_sender_free().
  */
 int hl_sframe_sender_new(struct hl_sframe_sender **out,
 			 enum hl_sframe_suite suite, uint64_t kid,
@@ -111,7 +113,10 @@ int hl_sframe_sender_new(struct hl_sframe_sender **out,
 			 size_t base_key_len) HL_MUST_CHECK;
 void hl_sframe_sender_free(struct hl_sframe_sender *s);
 
-/* Replace the key (a new generation); the counter restarts at 0. */
+/* Replace the key (a new generation); the counter restarts at 0.  kid must
+ * differ from the current KID (HL_EINVAL), else (KID, CTR) would repeat.
+ * If the crypto backend fails the sender is left without a key
+ * (encrypt gives HL_ESTATE until a key is set). */
 int hl_sframe_sender_set_key(struct hl_sframe_sender *s, uint64_t kid,
 			     const uint8_t *base_key,
 			     size_t base_key_len) HL_MUST_CHECK;
@@ -122,8 +127,12 @@ int hl_sframe_sender_ratchet(struct hl_sframe_sender *s) HL_MUST_CHECK;
 uint64_t hl_sframe_sender_kid(const struct hl_sframe_sender *s);
 
 /*
- * Encrypt one frame: out = header || ct || tag.  cap must be at least
- * pt_len + HL_SFRAME_OVERHEAD_MAX.  in and out must not overlap.
+ * Encrypt one frame: out = header || ct || tag.  cap = pt_len +
+ * HL_SFRAME_OVERHEAD_MAX is always enough (HL_EINVAL if the frame does not
+ * fit).  pt/metadata and out must not overlap (HL_EINVAL).  HL_ESTATE once
+ * the counter is spent (after CTR 2^64-1); HL_ETOOBIG if the frame would
+ * exceed HL_SFRAME_FRAME_MAX.  A counter value is consumed by every call
+ * that reaches the cipher, even one that then fails.
  */
 int hl_sframe_encrypt(struct hl_sframe_sender *s, const uint8_t *metadata,
 		      size_t metadata_len, const uint8_t *pt, size_t pt_len,
@@ -146,7 +155,9 @@ void hl_sframe_receiver_free(struct hl_sframe_receiver *r);
 
 /*
  * Install the base key of kid (copied).  When all HL_SFRAME_MAX_KEYS slots
- * are used, the least recently used key is evicted and wiped.
+ * are used, the least recently used key is evicted and wiped.  Adding a
+ * KID that is already present replaces its key and resets its replay
+ * window.  Never allocates.
  */
 int hl_sframe_receiver_add_key(struct hl_sframe_receiver *r, uint64_t kid,
 			       const uint8_t *base_key,
@@ -156,10 +167,12 @@ void hl_sframe_receiver_remove_generation(struct hl_sframe_receiver *r,
 					  uint64_t kid);
 
 /*
- * Decrypt one frame (header || ct || tag) into out (cap >= in_len).  On
- * success *out_len is the plaintext length and *kid_out (if not NULL) the
- * key id.  Returns HL_EAUTH (any authentication failure, opaque) or
- * HL_EREPLAY; both are counted in the stats.  in and out must not overlap.
+ * Decrypt one frame (header || ct || tag) into out (cap >= in_len always
+ * suffices; the plaintext is in_len - header - tag bytes).  On success
+ * *out_len is the plaintext length and *kid_out (if not NULL) the key id.
+ * Returns HL_EAUTH (any authentication failure, opaque) or HL_EREPLAY;
+ * both are counted in the stats, and out then holds no plaintext.  in and
+ * out must not overlap (HL_EINVAL, not counted).  Never allocates.
  */
 int hl_sframe_decrypt(struct hl_sframe_receiver *r, const uint8_t *metadata,
 		      size_t metadata_len, const uint8_t *in, size_t in_len,
