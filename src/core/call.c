@@ -9,11 +9,8 @@
  */
 #include <string.h>
 
-#include <openssl/core_names.h>
-#include <openssl/kdf.h>
-#include <openssl/params.h>
-
 #include "call_internal.h"
+#include "hotline/crypto.h"
 
 #define DEFAULT_RTT_US 100000
 #define REKEY_DEFAULT_US (10ull * 60 * 1000000)
@@ -43,29 +40,20 @@ void hl_call_config_defaults(struct hl_call_config *cfg)
 	cfg->keys.suite = HL_SFRAME_DEFAULT_SUITE;
 }
 
-/* HKDF-SHA256 (RFC 5869) through OpenSSL. */
+/* HKDF-SHA256 (RFC 5869) with an empty salt. */
 static int hkdf_sha256(const uint8_t *ikm, size_t ikm_len, const char *info,
 		       uint8_t *out, size_t out_len)
 {
-	EVP_KDF *kdf = EVP_KDF_fetch(NULL, "HKDF", NULL);
-	EVP_KDF_CTX *kctx = kdf ? EVP_KDF_CTX_new(kdf) : NULL;
-	OSSL_PARAM params[4];
-	int err = HL_ECRYPTO;
+	uint8_t prk[HL_CRYPTO_HASH_MAX];
+	int err;
 
-	if (!kctx)
-		goto out;
-	params[0] = OSSL_PARAM_construct_utf8_string(OSSL_KDF_PARAM_DIGEST,
-						     (char *)"SHA256", 0);
-	params[1] = OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_KEY,
-						      (void *)ikm, ikm_len);
-	params[2] = OSSL_PARAM_construct_octet_string(
-		OSSL_KDF_PARAM_INFO, (void *)info, strlen(info));
-	params[3] = OSSL_PARAM_construct_end();
-	if (EVP_KDF_derive(kctx, out, out_len, params) == 1)
-		err = 0;
-out:
-	EVP_KDF_CTX_free(kctx);
-	EVP_KDF_free(kdf);
+	err = hl_crypto_hkdf_extract(HL_CRYPTO_SHA256, NULL, 0, ikm, ikm_len,
+				     prk);
+	if (!err)
+		err = hl_crypto_hkdf_expand(HL_CRYPTO_SHA256, prk, 32,
+					    (const uint8_t *)info,
+					    strlen(info), out, out_len);
+	hl_wipe(prk, sizeof(prk));
 	return err;
 }
 

@@ -12,7 +12,7 @@
 
 #include "hotline/sframe.h"
 
-#include "../crypto/hl_crypto.h"
+#include "hotline/crypto.h"
 
 /* RFC 9605 §4.5 Table 1, plus how each suite maps onto hl_crypto. */
 struct hl_sframe_suite_info {

@@ -1,17 +1,16 @@
 /*
- * hl_crypto.h - private wrappers over OpenSSL 3 EVP for libhotline's own
+ * hotline/crypto.h - wrappers over OpenSSL 3 EVP for libhotline's own
  * protocols: HKDF (RFC 5869) and keyed AEAD contexts.
  *
- * Not a public header: only code inside libhotline (and its unit tests)
- * includes it.  Everything here is a thin layer over OpenSSL; no primitive
+ * Everything here is a thin layer over OpenSSL; no primitive
  * is implemented here.  Algorithms (EVP_CIPHER, EVP_MAC, EVP_KDF) are
  * fetched once per process and shared; a struct hl_crypto_aead keeps its
  * OpenSSL contexts initialised with its key, so per-message work is only
  * "set the nonce, run the data through".  Rekeying reuses the contexts and
  * never calls hl_malloc().
  */
-#ifndef HOTLINE_SRC_CRYPTO_HL_CRYPTO_H
-#define HOTLINE_SRC_CRYPTO_HL_CRYPTO_H
+#ifndef HOTLINE_CRYPTO_H
+#define HOTLINE_CRYPTO_H
 
 #include "hotline/base.h"
 
@@ -120,4 +119,4 @@ int hl_crypto_aead_open(struct hl_crypto_aead *a,
 			const uint8_t *ct, size_t ct_len,
 			uint8_t *pt) HL_MUST_CHECK;
 
-#endif /* HOTLINE_SRC_CRYPTO_HL_CRYPTO_H */
+#endif /* HOTLINE_CRYPTO_H */

@@ -20,7 +20,7 @@
 #include <openssl/kdf.h>
 #include <openssl/params.h>
 
-#include "hl_crypto.h"
+#include "hotline/crypto.h"
 
 /* Process-wide algorithm objects, fetched once; NULL if unavailable. */
 static struct {
