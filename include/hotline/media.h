@@ -47,6 +47,8 @@ double hl_psnr_from_sse(uint64_t sse, uint64_t samples);
 
 /* ---- codecs --------------------------------------------------------- */
 
+/* A zero fps, kbps, threads or cpu_used picks the default: 30 fps,
+ * 1500 kb/s, 1 thread, cpu_used -6. */
 struct hl_video_enc_config {
 	int width, height;
 	int fps;
@@ -87,15 +89,15 @@ struct hl_video_decoder_ops {
 		      const struct hl_image **out);
 };
 
-#define HL_AUDIO_RATE 48000
-#define HL_AUDIO_FRAME_MS 20
-#define HL_AUDIO_FRAME_SAMPLES 960 /* 20 ms at 48 kHz, mono */
-#define HL_AUDIO_MAX_PACKET 1275   /* largest Opus packet */
+#define HL_AUDIO_RATE	       48000
+#define HL_AUDIO_FRAME_MS      20
+#define HL_AUDIO_FRAME_SAMPLES 960  /* 20 ms at 48 kHz, mono */
+#define HL_AUDIO_MAX_PACKET    1275 /* largest Opus packet */
 
 struct hl_audio_enc_config {
-	unsigned kbps;     /* e.g. 32 */
-	bool fec;          /* Opus in-band FEC (LBRR) */
-	int loss_perc;     /* expected loss, 0..100 (drives FEC) */
+	unsigned kbps; /* e.g. 32 */
+	bool fec;      /* Opus in-band FEC (LBRR) */
+	int loss_perc; /* expected loss, 0..100 (drives FEC) */
 };
 
 struct hl_audio_encoder_ops {
@@ -156,7 +158,8 @@ void hl_tone_render(int16_t pcm[HL_AUDIO_FRAME_SAMPLES], uint16_t mark);
 /*
  * Read the mark of a decoded frame whose content starts `delay` samples
  * late (the codec look-ahead; the mark is read from the part of the frame
- * that belongs to one source frame).  HL_EPARSE if unreadable.
+ * that belongs to one source frame).  HL_EPARSE if unreadable; HL_EINVAL
+ * if delay is outside 0..384 (too little of one source frame is left).
  */
 int hl_tone_read(const int16_t pcm[HL_AUDIO_FRAME_SAMPLES], int delay,
 		 uint16_t *mark) HL_MUST_CHECK;
@@ -165,17 +168,16 @@ int hl_tone_read(const int16_t pcm[HL_AUDIO_FRAME_SAMPLES], int delay,
 
 struct hl_y4m_reader;
 /* Open a YUV4MPEG2 file (C420 family only). */
-int hl_y4m_reader_open(struct hl_y4m_reader **out, const char *path,
-		       int *width, int *height, int *fps_num,
-		       int *fps_den) HL_MUST_CHECK;
+int hl_y4m_reader_open(struct hl_y4m_reader **out, const char *path, int *width,
+		       int *height, int *fps_num, int *fps_den) HL_MUST_CHECK;
 /* Read the next frame into img (same size); HL_EAGAIN at end of file. */
 int hl_y4m_read(struct hl_y4m_reader *r, struct hl_image *img) HL_MUST_CHECK;
 int hl_y4m_rewind(struct hl_y4m_reader *r) HL_MUST_CHECK;
 void hl_y4m_reader_close(struct hl_y4m_reader *r);
 
 struct hl_y4m_writer;
-int hl_y4m_writer_open(struct hl_y4m_writer **out, const char *path,
-		       int width, int height, int fps) HL_MUST_CHECK;
+int hl_y4m_writer_open(struct hl_y4m_writer **out, const char *path, int width,
+		       int height, int fps) HL_MUST_CHECK;
 int hl_y4m_write(struct hl_y4m_writer *w,
 		 const struct hl_image *img) HL_MUST_CHECK;
 int hl_y4m_writer_close(struct hl_y4m_writer *w) HL_MUST_CHECK;

@@ -10,9 +10,9 @@
  * loss of one frame does not break the parsing of the next ones.
  *
  * Determinism: in real-time mode libvpx picks its speed step per frame.
- * With a positive cpu_used it does so from the measured wall-clock encode
- * time (vp8_auto_select_speed() in vp8/encoder/rdopt.c, called from
- * vp8_encode_frame() in encodeframe.c when cpu_used >= 0), so two runs on
+ * With cpu_used >= 0 it does so from the measured wall-clock encode
+ * duration: vp8_encode_frame() (vp8/encoder/encodeframe.c) calls
+ * vp8_auto_select_speed() (rdopt.c) unless cpu_used < 0, so two runs on
  * the same input give different bitstreams.  A negative cpu_used fixes the
  * speed to -cpu_used; with one thread the output is then a pure function of
  * the input pictures, their timestamps and the bitrate calls (the unit

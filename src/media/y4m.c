@@ -39,8 +39,8 @@ struct hl_y4m_writer {
 /*
  * Read one line (without its '\n') into buf (MAX_LINE + 1 bytes, NUL
  * terminated).  HL_EAGAIN if the input ends before the '\n' (at the start:
- * end of stream; later: a cut-off last line), HL_EPARSE for a line that is
- * too long or contains a NUL.
+ * end of stream; later: a cut-off last line, *len then says how much of it
+ * is in buf), HL_EPARSE for a line that is too long or contains a NUL.
  */
 static int read_line(struct hl_media_in *in, char *buf, size_t *len)
 {
@@ -49,8 +49,10 @@ static int read_line(struct hl_media_in *in, char *buf, size_t *len)
 	for (;;) {
 		uint8_t c;
 
-		if (hl_media_in_read(in, &c, 1) != 1)
+		if (hl_media_in_read(in, &c, 1) != 1) {
+			*len = n;
 			return HL_EAGAIN;
+		}
 		if (c == '\n')
 			break;
 		if (c == 0 || n == MAX_LINE)
@@ -142,10 +144,10 @@ static int parse_header(const char *line, size_t len, int *w, int *h, int *num,
 	}
 	if (!have_w || !have_h || *w == 0 || *h == 0)
 		return HL_EPARSE;
-	if (unsupported || (*w & 1) || (*h & 1))
-		return HL_EUNSUPPORTED;
 	if (*w > HL_VIDEO_MAX_DIM || *h > HL_VIDEO_MAX_DIM)
 		return HL_ETOOBIG;
+	if (unsupported || (*w & 1) || (*h & 1))
+		return HL_EUNSUPPORTED;
 	return 0;
 }
 
@@ -232,6 +234,10 @@ int hl_y4m_read(struct hl_y4m_reader *r, struct hl_image *img)
 	if (!r || !img || img->width != r->width || img->height != r->height)
 		return HL_EINVAL;
 	err = read_line(&r->in, line, &len);
+	/* A cut-off last FRAME line ends the stream; other text is bad. */
+	if (err == HL_EAGAIN && len > 0 &&
+	    memcmp(line, "FRAME", HL_MIN(len, (size_t)5)) != 0)
+		return HL_EPARSE;
 	if (err)
 		return err;
 	if (len < 5 || memcmp(line, "FRAME", 5) != 0 ||
