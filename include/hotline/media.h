@@ -47,6 +47,8 @@ double hl_psnr_from_sse(uint64_t sse, uint64_t samples);
 
 /* ---- codecs --------------------------------------------------------- */
 
+/* A zero fps, kbps, threads or cpu_used picks the default: 30 fps,
+ * 1500 kb/s, 1 thread, cpu_used -6. */
 struct hl_video_enc_config {
 	int width, height;
 	int fps;
@@ -156,7 +158,8 @@ void hl_tone_render(int16_t pcm[HL_AUDIO_FRAME_SAMPLES], uint16_t mark);
 /*
  * Read the mark of a decoded frame whose content starts `delay` samples
  * late (the codec look-ahead; the mark is read from the part of the frame
- * that belongs to one source frame).  HL_EPARSE if unreadable.
+ * that belongs to one source frame).  HL_EPARSE if unreadable; HL_EINVAL
+ * if delay is outside 0..384 (too little of one source frame is left).
  */
 int hl_tone_read(const int16_t pcm[HL_AUDIO_FRAME_SAMPLES], int delay,
 		 uint16_t *mark) HL_MUST_CHECK;
