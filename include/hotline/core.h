@@ -193,6 +193,8 @@ struct hl_call_stats {
 	uint64_t audio_fec;
 	uint64_t audio_concealed;
 	uint64_t audio_late;
+	uint64_t audio_red_recovered; /* frames rebuilt from RED copies */
+	unsigned audio_red_distance;  /* redundancy we send (frames) */
 	uint64_t duplicates;
 	uint64_t malformed;    /* unparseable RTP/RTCP */
 	uint64_t unknown_ssrc; /* from no stream we expect */

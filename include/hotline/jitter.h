@@ -167,6 +167,7 @@ struct hl_abuf_stats {
 	uint64_t concealed;	  /* frames concealed (incl. expansions) */
 	uint64_t expanded;	  /* frames inserted to grow the delay */
 	uint64_t accelerated;	  /* frames skipped to shrink the delay */
+	uint64_t underruns;	  /* playout stopped for lack of packets */
 	uint32_t target_delay_us; /* current target buffering */
 	uint32_t delay_us;	  /* current buffering */
 };
@@ -180,6 +181,10 @@ void hl_abuf_free(struct hl_abuf *b);
 /* Insert a (decrypted) packet; HL_EREPLAY for duplicates or late ones. */
 int hl_abuf_insert(struct hl_abuf *b, uint64_t ts, const uint8_t *data,
 		   size_t len, uint64_t now) HL_MUST_CHECK;
+/* True if the frame ts is buffered already (a duplicate: skip it). */
+bool hl_abuf_has(const struct hl_abuf *b, uint64_t ts);
+/* True if the frame ts was due already (played or concealed). */
+bool hl_abuf_is_late(const struct hl_abuf *b, uint64_t ts);
 /* Called once per frame duration by the playout clock. */
 void hl_abuf_pull(struct hl_abuf *b, uint64_t now, struct hl_abuf_out *out);
 /* Tell the buffer whether recent frames were lost (enables the FEC

@@ -11,7 +11,8 @@
  *    (draft-alvestrand-rmcat-remb);
  *  - RTX retransmission payload (RFC 4588 §4);
  *  - VP8 payload descriptor and frame header (RFC 7741 §4.2, §4.3);
- *  - Opus payload: one Opus packet per RTP packet (RFC 7587).
+ *  - Opus payload: one Opus packet per RTP packet (RFC 7587), optionally
+ *    wrapped with earlier frames in RFC 2198 redundancy (RED).
  *
  * Every parser takes untrusted bytes, never reads past len, never
  * allocates, and returns HL_EPARSE on anything malformed.
@@ -26,6 +27,7 @@
 
 /* Payload types hotline offers (WebRTC's customary dynamic values). */
 enum {
+	HL_PT_RED = 63, /* RFC 2198 audio redundancy (red/48000/2, 111/111) */
 	HL_PT_VP8 = 96,
 	HL_PT_RTX = 97, /* apt=96 */
 	HL_PT_OPUS = 111,
@@ -281,6 +283,34 @@ int hl_rtx_wrap(uint16_t osn, const uint8_t *payload, size_t len, uint8_t *out,
 		size_t cap, size_t *out_len) HL_MUST_CHECK;
 int hl_rtx_unwrap(const uint8_t *rtx_payload, size_t len, uint16_t *osn,
 		  const uint8_t **payload, size_t *payload_len) HL_MUST_CHECK;
+
+/* ---- RED (RFC 2198) ---------------------------------------------------- */
+
+#define HL_RED_MAX_BLOCKS 8
+#define HL_RED_MAX_OFFSET 0x3fff /* 14-bit timestamp offset */
+#define HL_RED_MAX_LEN 0x3ff     /* 10-bit block length */
+
+struct hl_red_block {
+	uint8_t pt;
+	uint16_t ts_offset; /* primary timestamp minus this block's */
+	const uint8_t *data;
+	size_t len;
+};
+
+/*
+ * RFC 2198 §3: split a RED payload into its blocks, redundant ones first
+ * (oldest first) and the primary last (ts_offset 0).  At most cap blocks;
+ * HL_EPARSE on anything malformed or more blocks than cap.
+ */
+int hl_red_parse(const uint8_t *p, size_t len, struct hl_red_block *blocks,
+		 size_t cap, size_t *n) HL_MUST_CHECK;
+/*
+ * Write blocks[0..n-1] (the last one is the primary; its ts_offset is
+ * ignored) as a RED payload.  HL_EINVAL if an offset or length does not
+ * fit its field.
+ */
+int hl_red_write(const struct hl_red_block *blocks, size_t n, uint8_t *out,
+		 size_t cap, size_t *len) HL_MUST_CHECK;
 
 /* ---- VP8 (RFC 7741) --------------------------------------------------- */
 

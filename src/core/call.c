@@ -223,6 +223,7 @@ int hl_call_new(struct hl_call **out, const struct hl_call_config *cfg,
 	c->ts_off_video = hl_rng_u32(&cfg->rng);
 	c->picture_id = (uint16_t)(hl_rng_u32(&cfg->rng) & 0x7fff);
 	c->force_key = true;
+	c->red_distance = 1; /* until the peer's reports say otherwise */
 	c->next_rtcp_us = now + cfg->rtcp_interval_us / 2;
 	c->next_rekey_us = cfg->rekey_us ? now + cfg->rekey_us : UINT64_MAX;
 	c->hold_until = UINT64_MAX;
@@ -448,6 +449,7 @@ void hl_call_stats(const struct hl_call *c, struct hl_call_stats *st)
 	st->audio_fec = as.fec;
 	st->audio_concealed = as.concealed;
 	st->audio_late = as.late;
+	st->audio_red_distance = c->red_distance;
 	st->duplicates += as.duplicates;
 	st->audio_delay_ms = as.delay_us / 1000;
 	st->audio_jitter_ms =

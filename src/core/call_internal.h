@@ -14,6 +14,16 @@
 #define VP8_DESC_LEN 4 /* X, I, 15-bit PictureID */
 #define FRAME_BUF_MAX (HL_SFRAME_FRAME_MAX + HL_SFRAME_OVERHEAD_MAX + 16)
 
+#define RED_KEEP 2 /* earlier audio frames that may ride along (RFC 2198) */
+#define AUDIO_PROT_MAX (HL_AUDIO_MAX_PACKET + HL_SFRAME_OVERHEAD_MAX)
+
+struct red_frame {
+	bool used;
+	uint32_t ts;
+	uint16_t len;
+	uint8_t data[AUDIO_PROT_MAX];
+};
+
 struct hist_entry {
 	bool used;
 	uint16_t seq;
@@ -59,6 +69,9 @@ struct hl_call {
 	uint32_t pkts_audio, pkts_video;   /* SR sender info */
 	uint32_t octets_audio, octets_video;
 	bool sent_audio, sent_video;
+	struct red_frame red[RED_KEEP]; /* [0]: previous frame */
+	unsigned red_distance;
+	unsigned red_clean_reports;
 	struct hist_entry *hist;
 	struct tx_slot *txq;
 	size_t txq_head, txq_len;

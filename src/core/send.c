@@ -123,36 +123,77 @@ int call_send_video(struct hl_call *c, const struct hl_image *img,
 	return 0;
 }
 
+/*
+ * Audio: one Opus frame per RTP packet, SFrame-protected whole.  While the
+ * peer reports loss, the previous one or two protected frames ride along
+ * in an RFC 2198 RED payload, so a lost packet is rebuilt from the next
+ * one whatever the sound (Opus's own FEC only covers speech).
+ */
 int call_send_audio(struct hl_call *c, const int16_t *pcm,
 		    uint64_t capture_us, uint64_t now)
 {
-	uint8_t opus[HL_AUDIO_MAX_PACKET], pkt[PKT_MAX];
+	uint8_t opus[HL_AUDIO_MAX_PACKET], prot[AUDIO_PROT_MAX], pkt[PKT_MAX];
+	struct hl_red_block blocks[RED_KEEP + 1];
 	struct hl_rtp_header h = {
 		.pt = HL_PT_OPUS,
 		.ts = audio_ts(c, capture_us),
 		.ssrc = c->local.audio,
 	};
-	size_t olen, hlen, elen;
+	size_t olen, hlen, plen, len, nb = 0;
 	int err;
 
 	(void)now;
 	err = c->cfg.aenc->encode(c->aenc, pcm, opus, sizeof(opus), &olen);
 	if (err)
 		return err;
+	err = hl_sframe_encrypt(c->tx_sframe, NULL, 0, opus, olen, prot,
+				sizeof(prot), &plen);
+	if (err)
+		return err;
+	for (unsigned d = c->red_distance; d > 0; d--) {
+		const struct red_frame *r = &c->red[d - 1];
+		uint32_t off = h.ts - r->ts;
+
+		if (!r->used || off > HL_RED_MAX_OFFSET ||
+		    r->len > HL_RED_MAX_LEN)
+			continue;
+		blocks[nb].pt = HL_PT_OPUS;
+		blocks[nb].ts_offset = (uint16_t)off;
+		blocks[nb].data = r->data;
+		blocks[nb].len = r->len;
+		nb++;
+	}
+	blocks[nb].pt = HL_PT_OPUS;
+	blocks[nb].ts_offset = 0;
+	blocks[nb].data = prot;
+	blocks[nb].len = plen;
+	nb++;
 	h.marker = !c->sent_audio; /* first packet of a talkspurt */
 	h.seq = c->seq_audio++;
+	if (nb > 1)
+		h.pt = HL_PT_RED;
 	err = hl_rtp_write_header(&h, pkt, sizeof(pkt), &hlen);
 	if (err)
 		return err;
-	err = hl_sframe_encrypt(c->tx_sframe, NULL, 0, opus, olen, pkt + hlen,
-				sizeof(pkt) - hlen, &elen);
+	if (nb > 1)
+		err = hl_red_write(blocks, nb, pkt + hlen, sizeof(pkt) - hlen,
+				   &len);
+	else if (plen > sizeof(pkt) - hlen)
+		err = HL_ETOOBIG;
+	else
+		memcpy(pkt + hlen, prot, len = plen);
 	if (err)
 		return err;
+	c->red[1] = c->red[0];
+	c->red[0].used = true;
+	c->red[0].ts = h.ts;
+	c->red[0].len = (uint16_t)plen;
+	memcpy(c->red[0].data, prot, plen);
 	c->sent_audio = true;
 	c->pkts_audio++;
-	c->octets_audio += (uint32_t)elen;
+	c->octets_audio += (uint32_t)len;
 	c->st.audio_frames_sent++;
-	return call_enqueue(c, pkt, hlen + elen);
+	return call_enqueue(c, pkt, hlen + len);
 }
 
 /*

@@ -26,6 +26,7 @@
 #define SAFETY_US 5000
 #define SHRINK_AFTER_US 1000000
 #define FAR_RESET 25         /* consecutive far-off packets before reset */
+#define UNDERRUN_FRAMES 3    /* concealed frames with nothing buffered */
 
 struct aslot {
 	bool used;
@@ -46,6 +47,7 @@ struct hl_abuf {
 	bool over;
 	uint64_t over_since;
 	unsigned far_count;
+	unsigned dry; /* consecutive concealed frames with nothing ahead */
 	uint8_t out[HL_ABUF_PACKET_MAX];
 	struct hl_abuf_stats st;
 };
@@ -89,6 +91,26 @@ static struct aslot *find(struct hl_abuf *b, uint64_t ts)
 	return s->used && s->ts == ts ? s : NULL;
 }
 
+bool hl_abuf_has(const struct hl_abuf *b, uint64_t ts)
+{
+	const struct aslot *s = &b->slots[(ts / b->spf) % HL_ABUF_SLOTS];
+
+	return s->used && s->ts == ts;
+}
+
+bool hl_abuf_is_late(const struct hl_abuf *b, uint64_t ts)
+{
+	return b->started && ts < b->play_ts;
+}
+
+static bool any_buffered(const struct hl_abuf *b)
+{
+	for (size_t i = 0; i < HL_ABUF_SLOTS; i++)
+		if (b->slots[i].used)
+			return true;
+	return false;
+}
+
 static void reset(struct hl_abuf *b)
 {
 	for (size_t i = 0; i < HL_ABUF_SLOTS; i++)
@@ -97,6 +119,7 @@ static void reset(struct hl_abuf *b)
 	b->nrel = b->relpos = 0;
 	b->over = false;
 	b->far_count = 0;
+	b->dry = 0;
 }
 
 int hl_abuf_insert(struct hl_abuf *b, uint64_t ts, const uint8_t *data,
@@ -257,7 +280,17 @@ void hl_abuf_pull(struct hl_abuf *b, uint64_t now, struct hl_abuf_out *out)
 	} else {
 		out->action = HL_ABUF_CONCEAL;
 		b->st.concealed++;
+		/* Nothing at all to play for a while: the peer stopped or
+		 * the network stalled.  Go quiet and buffer anew. */
+		if (!any_buffered(b) && ++b->dry >= UNDERRUN_FRAMES) {
+			b->st.underruns++;
+			b->started = false;
+			b->dry = 0;
+			return;
+		}
 	}
+	if (out->action != HL_ABUF_CONCEAL)
+		b->dry = 0;
 	b->play_ts += b->spf;
 	b->st.delay_us = (uint32_t)HL_MAX(offset - min, 0);
 }

@@ -181,11 +181,38 @@ static int opus_dec_decode(void *st, const uint8_t *data, size_t len,
 	return decode_frame(st, data, len, pcm, 0);
 }
 
+/*
+ * Does this packet carry LBRR (FEC) data for the frame before it?  RFC 6716
+ * §4.2.3: in SILK-only and hybrid packets the SILK layer starts with one
+ * VAD flag per 20 ms SILK frame, then the LBRR flag, each coded with
+ * probability 1/2, so for one mono 20 ms frame the flag is bit 6 of the
+ * first byte of the frame.  CELT-only packets (TOC configs 16-31) never
+ * carry LBRR.
+ */
+static bool has_lbrr(const uint8_t *data, size_t len)
+{
+	const unsigned char *frames[48];
+	opus_int16 sizes[48];
+	unsigned char toc;
+
+	if (len < 2 || (data[0] >> 3) >= 16 ||
+	    opus_packet_get_nb_channels(data) != 1)
+		return false;
+	if (opus_packet_parse(data, (opus_int32)len, &toc, frames, sizes,
+			      NULL) < 1 ||
+	    sizes[0] < 1)
+		return false;
+	return (frames[0][0] >> 6) & 1;
+}
+
 static int opus_dec_decode_fec(void *st, const uint8_t *next, size_t len,
 			       int16_t *pcm)
 {
 	if (!next)
 		return HL_ECODEC;
+	/* Without LBRR data libopus would only conceal: say so. */
+	if (!has_lbrr(next, len))
+		return HL_EAGAIN;
 	return decode_frame(st, next, len, pcm, 1);
 }
 

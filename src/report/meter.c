@@ -8,7 +8,9 @@
  * with the nominal frame time).  Audio: read the tone's mark of each
  * played frame (capture time / 20 ms mod 2^16), unwrap it next to the play
  * time, latency = played + codec look-ahead - captured.  Latencies go into
- * 0.1 ms histograms, so percentiles cost no per-sample memory.
+ * 0.1 ms histograms, so percentiles cost no per-sample memory.  Concealed
+ * audio counts once a played frame follows it, so the silence after the
+ * peer's last frame is not taken for loss.
  */
 #include <string.h>
 
@@ -151,6 +153,7 @@ void hl_vmeter_summary(const struct hl_vmeter *m, struct hl_vmeter_summary *s)
 struct hl_ameter {
 	struct hist lat;
 	struct hl_ameter_summary s;
+	uint64_t pending; /* concealed frames since the last played one */
 };
 
 int hl_ameter_new(struct hl_ameter **out)
@@ -180,8 +183,9 @@ int hl_ameter_frame(struct hl_ameter *m,
 	case HL_AUDIO_SILENCE:
 		return 0;
 	case HL_AUDIO_CONCEALED:
-		m->s.concealed_frames++;
-		m->s.concealed_ms += HL_AUDIO_FRAME_MS;
+		/* Counted once a real frame follows: concealment after the
+		 * peer's last frame is the end of the call, not loss. */
+		m->pending++;
 		return 0;
 	case HL_AUDIO_FEC:
 		m->s.fec_frames++;
@@ -189,6 +193,9 @@ int hl_ameter_frame(struct hl_ameter *m,
 	case HL_AUDIO_DECODED:
 		break;
 	}
+	m->s.concealed_frames += m->pending;
+	m->s.concealed_ms += (double)m->pending * HL_AUDIO_FRAME_MS;
+	m->pending = 0;
 	m->s.frames_played++;
 	if (hl_tone_read(pcm, info->delay_samples, &mark)) {
 		m->s.unreadable++;

@@ -63,6 +63,9 @@ void hl_report_side_json(struct hl_json *j, const char *key,
 	hl_json_num(j, "p95", r->audio.latency_p95_ms, 1);
 	hl_json_obj_end(j);
 	hl_json_u64(j, "fec_frames", r->audio.fec_frames);
+	hl_json_u64(j, "red_recovered", c->audio_red_recovered);
+	hl_json_u64(j, "red_distance", c->audio_red_distance);
+	hl_json_u64(j, "concealed_frames_engine", c->audio_concealed);
 	hl_json_u64(j, "unreadable_marks", r->audio.unreadable);
 	hl_json_u64(j, "late_packets", c->audio_late);
 	hl_json_u64(j, "jitter_buffer_ms", c->audio_delay_ms);
