@@ -12,6 +12,9 @@
 #define TXQ_SIZE 1024  /* datagrams waiting for hl_call_poll_transmit */
 #define PKT_MAX HL_RTP_MAX_PACKET
 #define VP8_DESC_LEN 4 /* X, I, 15-bit PictureID */
+/* From this much loss, NACK/PLI and retransmissions are sent twice: a
+ * repair that itself gets lost costs a whole round trip. */
+#define DUP_REPAIR_LOSS 0.03
 #define FRAME_BUF_MAX (HL_SFRAME_FRAME_MAX + HL_SFRAME_OVERHEAD_MAX + 16)
 
 #define RED_KEEP 2 /* earlier audio frames that may ride along (RFC 2198) */
@@ -93,6 +96,9 @@ struct hl_call {
 	struct sr_map sr_audio, sr_video;
 	bool audio_playing;
 	int64_t audio_latency_us; /* playout - sender capture (NTP) */
+	double audio_loss; /* smoothed share of audio packets lost */
+	double video_loss; /* same for the peer's video to us */
+	double peer_video_loss; /* what the peer reports of our video */
 	uint64_t hold_until; /* A/V sync: next picture is due then */
 
 	/* network */

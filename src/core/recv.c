@@ -241,6 +241,8 @@ static void on_report_blocks(struct hl_call *c,
 		if (hl_rtcp_rtt_us(&b[i], now, &rtt) == 0)
 			rtt_sample(c, rtt);
 		c->st.loss_out = b[i].fraction_lost / 256.0;
+		if (b[i].ssrc == c->local.video)
+			c->peer_video_loss = b[i].fraction_lost / 256.0;
 		if (b[i].ssrc == c->local.audio)
 			adapt_red(c, b[i].fraction_lost);
 		if (b[i].ssrc == c->local.audio && c->aenc) {
@@ -325,6 +327,16 @@ int call_recv_rtcp(struct hl_call *c, const uint8_t *pkt, size_t len,
 	return 0;
 }
 
+/* Feedback goes out twice while the peer's packets are being lost. */
+static int enqueue_repair(struct hl_call *c, const uint8_t *pkt, size_t len)
+{
+	int err = call_enqueue(c, pkt, len);
+
+	if (!err && c->video_loss >= DUP_REPAIR_LOSS)
+		err = call_enqueue(c, pkt, len);
+	return err;
+}
+
 /* NACKs due now, and a PLI when a key frame is needed (rate-limited). */
 int call_send_feedback(struct hl_call *c, uint64_t now)
 {
@@ -340,7 +352,7 @@ int call_send_feedback(struct hl_call *c, uint64_t now)
 		err = hl_rtcp_write_nack(c->local.video, c->remote.video, seqs,
 					 n, pkt, sizeof(pkt), &len);
 		if (!err)
-			err = call_enqueue(c, pkt, len);
+			err = enqueue_repair(c, pkt, len);
 		if (err)
 			return err;
 		c->st.nacks_sent += n;
@@ -354,7 +366,7 @@ int call_send_feedback(struct hl_call *c, uint64_t now)
 						c->remote.video, pkt,
 						sizeof(pkt), &len);
 			if (!err)
-				err = call_enqueue(c, pkt, len);
+				err = enqueue_repair(c, pkt, len);
 			if (err)
 				return err;
 			c->pli_sent_once = true;
@@ -374,10 +386,20 @@ int call_send_report(struct hl_call *c, uint64_t now)
 	uint64_t ntp = hl_ntp_from_us(now);
 	int err;
 
-	if (c->remote_set && c->rx_video.started)
-		hl_rtp_rx_stats_block(&c->rx_video, now, &blocks[nb++]);
-	if (c->remote_set && c->rx_audio.started)
-		hl_rtp_rx_stats_block(&c->rx_audio, now, &blocks[nb++]);
+	if (c->remote_set && c->rx_video.started) {
+		hl_rtp_rx_stats_block(&c->rx_video, now, &blocks[nb]);
+		c->video_loss = 0.7 * c->video_loss +
+				0.3 * blocks[nb].fraction_lost / 256.0;
+		nb++;
+	}
+	if (c->remote_set && c->rx_audio.started) {
+		hl_rtp_rx_stats_block(&c->rx_audio, now, &blocks[nb]);
+		/* Smoothed recent loss: the jitter buffer keeps a frame of
+		 * look-ahead for FEC/RED while packets are being lost. */
+		c->audio_loss = 0.7 * c->audio_loss +
+				0.3 * blocks[nb].fraction_lost / 256.0;
+		nb++;
+	}
 	if (c->sent_video || c->sent_audio) {
 		struct hl_rtcp_sr sr;
 
@@ -501,7 +523,7 @@ int hl_call_pull_audio(struct hl_call *c, uint64_t now,
 
 	memset(out, 0, sizeof(*out));
 	out->delay_samples = c->audio_delay;
-	hl_abuf_set_loss(c->abuf, c->st.loss_in);
+	hl_abuf_set_loss(c->abuf, c->audio_loss);
 	hl_abuf_pull(c->abuf, now, &o);
 	out->rtp_ts = o.ts;
 	switch (o.action) {

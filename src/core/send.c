@@ -205,11 +205,12 @@ int call_retransmit(struct hl_call *c, uint16_t seq, uint64_t now)
 {
 	struct hist_entry *he = &c->hist[seq % HIST_SIZE];
 	uint64_t guard = call_rtt_us(c) * 3 / 4;
+	int copies = c->peer_video_loss >= DUP_REPAIR_LOSS ? 2 : 1;
 	struct hl_rtp_header orig, h;
 	const uint8_t *payload;
 	uint8_t pkt[PKT_MAX + 2];
 	size_t plen, hlen, rlen;
-	int err;
+	int err = 0;
 
 	if (!he->used || he->seq != seq)
 		return 0; /* too old: forgotten */
@@ -217,19 +218,24 @@ int call_retransmit(struct hl_call *c, uint16_t seq, uint64_t now)
 		return 0;
 	if (hl_rtp_parse(he->pkt, he->len, &orig, &payload, &plen))
 		return 0;
-	h = orig;
-	h.has_ext = false;
-	h.csrc_count = 0;
-	h.pt = HL_PT_RTX;
-	h.ssrc = c->local.rtx;
-	h.seq = c->seq_rtx++;
-	err = hl_rtp_write_header(&h, pkt, sizeof(pkt), &hlen);
-	if (!err)
-		err = hl_rtx_wrap(seq, payload, plen, pkt + hlen,
-				  sizeof(pkt) - hlen, &rlen);
-	if (err)
-		return err;
 	he->rtx_us = now ? now : 1;
-	c->st.retransmissions++;
-	return call_enqueue(c, pkt, hlen + rlen);
+	/* While the peer loses packets, each repair goes out twice (own
+	 * RTX sequence numbers, so SRTP replay checks keep both). */
+	for (int i = 0; i < copies && !err; i++) {
+		h = orig;
+		h.has_ext = false;
+		h.csrc_count = 0;
+		h.pt = HL_PT_RTX;
+		h.ssrc = c->local.rtx;
+		h.seq = c->seq_rtx++;
+		err = hl_rtp_write_header(&h, pkt, sizeof(pkt), &hlen);
+		if (!err)
+			err = hl_rtx_wrap(seq, payload, plen, pkt + hlen,
+					  sizeof(pkt) - hlen, &rlen);
+		if (!err) {
+			c->st.retransmissions++;
+			err = call_enqueue(c, pkt, hlen + rlen);
+		}
+	}
+	return err;
 }
