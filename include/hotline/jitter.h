@@ -61,6 +61,7 @@ struct hl_vbuf_stats {
 	uint64_t frames_rejected; /* failed authentication */
 	uint64_t gave_up;	  /* times the buffer skipped ahead */
 	uint64_t evicted;	  /* packets pushed out by newer ones */
+	uint64_t replaced;	  /* same sequence number, other content */
 };
 
 struct hl_vbuf;
@@ -101,6 +102,21 @@ int hl_vbuf_next_decodable(struct hl_vbuf *b, uint64_t now,
 			   bool *need_keyframe) HL_MUST_CHECK;
 /* The frame returned by hl_vbuf_next_decodable was decoded (ok) or not. */
 void hl_vbuf_decoded(struct hl_vbuf *b, uint64_t pid, bool ok);
+/* When the current stall began (UINT64_MAX if not stalled). */
+uint64_t hl_vbuf_stall_since(const struct hl_vbuf *b);
+/*
+ * The sequence numbers to ask for again when a stall outlives the normal
+ * NACK repairs: a frame can be whole on the wire yet never assemble when
+ * an RTP header or VP8 descriptor was altered in transit (they are not
+ * end-to-end authenticated).  Returns 0 with [*first, *last], or
+ * HL_EAGAIN.  A frame that directly follows the last decoded one but
+ * claims another picture id is dropped here (its range is returned).
+ */
+int hl_vbuf_stall_range(struct hl_vbuf *b, uint64_t *first,
+			uint64_t *last) HL_MUST_CHECK;
+/* Drop the packets held for [first, last] (so retransmissions replace
+ * them). */
+void hl_vbuf_forget_range(struct hl_vbuf *b, uint64_t first, uint64_t last);
 /* When a stall will expire (UINT64_MAX if none). */
 uint64_t hl_vbuf_next_deadline(const struct hl_vbuf *b, uint64_t max_wait_us);
 /* Oldest sequence number still useful (for pruning NACKs). */
@@ -136,6 +152,9 @@ void hl_nack_forget_before(struct hl_nack *n, uint64_t seq);
 size_t hl_nack_collect(struct hl_nack *n, uint64_t now, uint64_t rtt_us,
 		       uint16_t *seqs, size_t cap);
 uint64_t hl_nack_next_time(const struct hl_nack *n, uint64_t rtt_us);
+/* True if some sequence number in [first, last] is being asked for. */
+bool hl_nack_pending_in(const struct hl_nack *n, uint64_t first,
+			uint64_t last);
 size_t hl_nack_pending(const struct hl_nack *n);
 
 /* ---- audio jitter buffer ------------------------------------------- */

@@ -353,6 +353,41 @@ int hl_call_recv(struct hl_call *c, const uint8_t *pkt, size_t len,
 	}
 }
 
+/* How long a stall may last before its packets are asked for again. */
+static uint64_t rerequest_delay(const struct hl_call *c)
+{
+	return call_rtt_us(c) * 3 / 2 + 20000;
+}
+
+static uint64_t rerequest_time(const struct hl_call *c)
+{
+	uint64_t since = hl_vbuf_stall_since(c->vbuf), d = rerequest_delay(c);
+
+	if (since == UINT64_MAX)
+		return UINT64_MAX;
+	return HL_MAX(since + d, c->rerequest_us + d);
+}
+
+/*
+ * A stall that outlives the NACK repairs while nothing is missing on the
+ * wire means packets arrived altered (their RTP header or descriptor is
+ * not end-to-end protected): ask for them again; authentication of the
+ * rebuilt frame decides.
+ */
+static void rerequest_stalled(struct hl_call *c, uint64_t now)
+{
+	uint64_t first, last;
+
+	if (now < rerequest_time(c))
+		return;
+	c->rerequest_us = now;
+	if (hl_vbuf_stall_range(c->vbuf, &first, &last) != 0 ||
+	    hl_nack_pending_in(c->nack, first, last))
+		return;
+	hl_vbuf_forget_range(c->vbuf, first, last);
+	hl_nack_request_range(c->nack, first, last, now);
+}
+
 static uint64_t pli_interval(const struct hl_call *c)
 {
 	uint64_t iv = call_rtt_us(c) * 3 / 2 + 100000;
@@ -368,6 +403,8 @@ uint64_t hl_call_next_timeout(const struct hl_call *c)
 	t = HL_MIN(t, x);
 	x = hl_vbuf_next_deadline(c->vbuf, call_max_wait_us(c));
 	t = HL_MIN(t, x);
+	x = rerequest_time(c);
+	t = HL_MIN(t, x);
 	if (c->want_key)
 		t = HL_MIN(t, c->pli_sent_once ? c->last_pli_us +
 							 pli_interval(c)
@@ -381,9 +418,11 @@ static int check_video(struct hl_call *c, uint64_t now)
 {
 	struct hl_vbuf_frame f;
 	bool nk = false;
-	int err = hl_vbuf_next_decodable(c->vbuf, now, call_max_wait_us(c),
-					 &f, &nk);
+	int err;
 
+	rerequest_stalled(c, now);
+	err = hl_vbuf_next_decodable(c->vbuf, now, call_max_wait_us(c), &f,
+				     &nk);
 	if (nk)
 		c->want_key = true;
 	return err == HL_EAGAIN ? 0 : err;

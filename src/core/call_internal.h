@@ -100,6 +100,7 @@ struct hl_call {
 	double video_loss; /* same for the peer's video to us */
 	double peer_video_loss; /* what the peer reports of our video */
 	uint64_t hold_until; /* A/V sync: next picture is due then */
+	uint64_t rerequest_us; /* last stall re-request */
 
 	/* network */
 	bool have_rtt;

@@ -136,7 +136,7 @@ static int recv_video(struct hl_call *c, const struct hl_rtp_header *h,
 		c->video_seq_ref = ((uint64_t)1 << 32) | seq;
 	}
 	seq64 = hl_seq_unwrap16(c->video_seq_ref, seq);
-	if (seq64 > c->video_seq_ref)
+	if (seq64 > c->video_seq_ref && seq64 - c->video_seq_ref < 3000)
 		c->video_seq_ref = seq64;
 	if (hl_nack_on_packet(c->nack, seq64, now))
 		c->want_key = true;

@@ -6,7 +6,9 @@
  * that was not answered is repeated after max(5/4 RTT, 20 ms), at most
  * HL_NACK_MAX_RETRIES times and for at most MAX_AGE_US.  The list is
  * bounded; when a burst of loss overflows it, the caller asks for a key
- * frame instead (cheaper than thousands of retransmissions).
+ * frame instead (cheaper than thousands of retransmissions).  A jump of
+ * more than MAX_JUMP sequence numbers is believed only once the packet
+ * after it arrives too, so that one altered header cannot flood the list.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -15,6 +17,7 @@
 
 #define MAX_AGE_US 1500000u
 #define MIN_INTERVAL_US 20000u
+#define MAX_JUMP 3000 /* RFC 3550 A.1 MAX_DROPOUT */
 
 struct item {
 	uint64_t seq;
@@ -29,6 +32,8 @@ struct hl_nack {
 	size_t n;
 	bool started;
 	uint64_t highest;
+	bool jump_pending;
+	uint64_t jump_seq;
 };
 
 int hl_nack_new(struct hl_nack **out)
@@ -73,6 +78,19 @@ bool hl_nack_on_packet(struct hl_nack *n, uint64_t seq, uint64_t now)
 		n->started = true;
 		n->highest = seq;
 		return false;
+	}
+	if (seq > n->highest + MAX_JUMP) {
+		/* A far jump is believed only when the next packet follows
+		 * it: one altered sequence number must not flood the list. */
+		if (!n->jump_pending || seq != n->jump_seq + 1) {
+			n->jump_pending = true;
+			n->jump_seq = seq;
+			return false;
+		}
+		n->jump_pending = false;
+		n->n = 0;
+		n->highest = seq;
+		return true;
 	}
 	if (seq > n->highest) {
 		if (seq - n->highest - 1 > HL_NACK_MAX - n->n) {
@@ -186,6 +204,15 @@ uint64_t hl_nack_next_time(const struct hl_nack *n, uint64_t rtt_us)
 			t = due;
 	}
 	return t;
+}
+
+bool hl_nack_pending_in(const struct hl_nack *n, uint64_t first,
+			uint64_t last)
+{
+	for (size_t i = 0; i < n->n; i++)
+		if (n->items[i].seq >= first && n->items[i].seq <= last)
+			return true;
+	return false;
 }
 
 size_t hl_nack_pending(const struct hl_nack *n)

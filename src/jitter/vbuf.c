@@ -254,15 +254,25 @@ int hl_vbuf_insert(struct hl_vbuf *b, const struct hl_vbuf_packet *p,
 	}
 	sl = slot_of(b, p->seq);
 	if (sl->used) {
-		if (sl->seq == p->seq) {
+		if (sl->seq == p->seq && sl->len == p->len && sl->ts == p->ts &&
+		    sl->marker == p->marker && sl->start == p->frame_start &&
+		    sl->picture_id == p->picture_id &&
+		    memcmp(sl->data, p->payload, p->len) == 0) {
 			b->st.duplicates++;
 			return HL_EREPLAY;
 		}
-		if (sl->seq > p->seq) {
+		/* Same number, other content: the copy we hold may have been
+		 * altered on the way (RTP headers are not end-to-end
+		 * authenticated), so the newer one, usually a retransmission
+		 * we asked for, replaces it.  Authentication decides. */
+		if (sl->seq == p->seq)
+			b->st.replaced++;
+		else if (sl->seq > p->seq) {
 			b->st.too_old++;
 			return HL_EREPLAY;
+		} else {
+			b->st.evicted++;
 		}
-		b->st.evicted++;
 	}
 	sl->used = true;
 	sl->seq = p->seq;
@@ -451,6 +461,52 @@ void hl_vbuf_decoded(struct hl_vbuf *b, uint64_t pid, bool ok)
 		b->st.frames_dropped++;
 	}
 	entry_clear(e);
+}
+
+uint64_t hl_vbuf_stall_since(const struct hl_vbuf *b)
+{
+	return stall_since(b);
+}
+
+int hl_vbuf_stall_range(struct hl_vbuf *b, uint64_t *first, uint64_t *last)
+{
+	struct entry *next = NULL;
+	uint64_t want;
+
+	if (stall_since(b) == UINT64_MAX)
+		return HL_EAGAIN;
+	want = b->last_decoded_pid + 1;
+	/* The first frame after the stall in sequence order. */
+	for (size_t i = 0; i < HL_VBUF_FRAMES; i++) {
+		struct entry *e = &b->frames[i];
+
+		if (e->state == ENTRY_PLAIN && e->f.pid > want &&
+		    (!next || e->f.first_seq < next->f.first_seq))
+			next = e;
+	}
+	if (HL_NEVER(!next))
+		return HL_EAGAIN;
+	if (next->f.first_seq <= b->floor_seq) {
+		/* It directly follows the last decoded frame, yet its picture
+		 * id skips: the (unauthenticated) descriptor was altered.
+		 * Forget it and ask for its packets again. */
+		*first = next->f.first_seq;
+		*last = next->f.last_seq;
+		entry_clear(next);
+		b->st.frames_dropped++;
+		return 0;
+	}
+	*first = b->floor_seq;
+	*last = next->f.first_seq - 1;
+	if (*last - *first >= HL_VBUF_SLOTS / 4)
+		*first = *last - HL_VBUF_SLOTS / 4 + 1;
+	return 0;
+}
+
+void hl_vbuf_forget_range(struct hl_vbuf *b, uint64_t first, uint64_t last)
+{
+	if (last >= first && last - first < HL_VBUF_SLOTS)
+		slots_clear(b, first, last);
 }
 
 uint64_t hl_vbuf_next_deadline(const struct hl_vbuf *b, uint64_t max_wait_us)
