@@ -1,0 +1,248 @@
+/*
+ * test_sim.c - the acceptance figures of the call engine, measured by
+ * running whole simulated calls (hl_sim_run, 720p30 VP8 + Opus, 10 s)
+ * over the emulated network.  Each test is one scenario; meson runs them
+ * as separate tests so they spread over the cores.
+ */
+#include <math.h>
+#include <stdlib.h>
+
+#include "harness.h"
+#include "hotline/report.h"
+#include "hotline/sim.h"
+
+static int run(struct hl_sim_config *cfg, struct hl_sim_result *res)
+{
+	return hl_sim_run(cfg, res);
+}
+
+static double ratio(uint64_t a, uint64_t b)
+{
+	return b ? (double)a / (double)b : 0;
+}
+
+static void show(const char *name, const struct hl_sim_result *r)
+{
+	for (int i = 0; i < 2; i++) {
+		const struct hl_side_report *me = r->side[i];
+		const struct hl_side_report *peer = r->side[1 - i];
+
+		printf("  %s %s: video %llu/%llu psnr %.2f lat %.1f/%.1f "
+		       "freezes %llu max %.0f corrupt %llu | audio %llu/%llu "
+		       "concealed %.0f ms lat %.1f/%.1f | auth %llu\n",
+		       name, i ? "bob" : "alice",
+		       (unsigned long long)me->video.frames,
+		       (unsigned long long)peer->call.video_frames_sent,
+		       me->video.psnr_db, me->video.latency_p50_ms,
+		       me->video.latency_p95_ms,
+		       (unsigned long long)me->video.freezes,
+		       me->video.max_freeze_ms,
+		       (unsigned long long)me->video.corrupt,
+		       (unsigned long long)me->audio.frames_played,
+		       (unsigned long long)peer->call.audio_frames_sent,
+		       me->audio.concealed_ms, me->audio.latency_p50_ms,
+		       me->audio.latency_p95_ms,
+		       (unsigned long long)me->call.auth_failures);
+	}
+}
+
+/* `hotline sim --seconds 10 --seed 1`: everything arrives. */
+static int test_sim_clean(void)
+{
+	struct hl_sim_config cfg;
+	struct hl_sim_result r;
+
+	hl_sim_config_defaults(&cfg);
+	HT_OK(run(&cfg, &r));
+	show("clean", &r);
+	for (int i = 0; i < 2; i++) {
+		const struct hl_side_report *me = r.side[i], *peer = r.side[1 - i];
+
+		HT_EQ_INT(peer->call.video_frames_sent, 300);
+		HT_EQ_INT(me->video.frames, peer->call.video_frames_sent);
+		HT_EQ_INT(me->audio.frames_played,
+			  peer->call.audio_frames_sent);
+		HT_EQ_INT(me->audio.concealed_frames, 0);
+		HT_ASSERT(me->video.psnr_db >= 34);
+		HT_EQ_INT(me->video.corrupt, 0);
+		HT_EQ_INT(me->video.freezes, 0);
+		HT_EQ_INT(me->call.auth_failures, 0);
+		HT_EQ_INT(me->video.width, 1280);
+		HT_EQ_INT(me->video.height, 720);
+		HT_ASSERT(me->video.latency_p50_ms > 0);
+		HT_ASSERT(me->audio.latency_p50_ms > 20);
+	}
+	hl_sim_result_free(&r);
+	return 0;
+}
+
+/* --loss 0.1 --delay-ms 25 --jitter-ms 5 */
+static int test_sim_loss10(void)
+{
+	struct hl_sim_config cfg;
+	struct hl_sim_result r;
+
+	hl_sim_config_defaults(&cfg);
+	cfg.link.loss = 0.1;
+	cfg.link.delay_us = 25000;
+	cfg.link.jitter_us = 5000;
+	HT_OK(run(&cfg, &r));
+	show("loss10", &r);
+	for (int i = 0; i < 2; i++) {
+		const struct hl_side_report *me = r.side[i], *peer = r.side[1 - i];
+
+		HT_ASSERT(ratio(me->video.frames,
+				peer->call.video_frames_sent) >= 0.99);
+		HT_ASSERT(me->video.max_freeze_ms <= 300);
+		HT_ASSERT(me->audio.concealed_ms <= 0.03 * cfg.seconds * 1000);
+		HT_ASSERT(me->video.latency_p95_ms <= 200);
+		HT_ASSERT(me->audio.latency_p95_ms <= 120);
+		HT_EQ_INT(me->video.corrupt, 0);
+		HT_ASSERT(me->call.nacks_sent > 0);
+		HT_ASSERT(me->call.retransmissions > 0);
+	}
+	hl_sim_result_free(&r);
+	return 0;
+}
+
+/* --loss 0.3 --delay-ms 25: survives, no corrupt picture. */
+static int test_sim_loss30(void)
+{
+	struct hl_sim_config cfg;
+	struct hl_sim_result r;
+
+	hl_sim_config_defaults(&cfg);
+	cfg.link.loss = 0.3;
+	cfg.link.delay_us = 25000;
+	HT_OK(run(&cfg, &r));
+	show("loss30", &r);
+	for (int i = 0; i < 2; i++) {
+		const struct hl_side_report *me = r.side[i], *peer = r.side[1 - i];
+
+		HT_ASSERT(ratio(me->video.frames,
+				peer->call.video_frames_sent) >= 0.90);
+		HT_EQ_INT(me->video.corrupt, 0);
+		HT_EQ_INT(me->call.video_decode_errors, 0);
+		HT_ASSERT(me->audio.frames_played >
+			  peer->call.audio_frames_sent * 8 / 10);
+	}
+	hl_sim_result_free(&r);
+	return 0;
+}
+
+/* --loss 0.05 --burst 5 --delay-ms 25 */
+static int test_sim_burst(void)
+{
+	struct hl_sim_config cfg;
+	struct hl_sim_result r;
+
+	hl_sim_config_defaults(&cfg);
+	cfg.link.loss = 0.05;
+	cfg.link.burst = 5;
+	cfg.link.delay_us = 25000;
+	HT_OK(run(&cfg, &r));
+	show("burst", &r);
+	for (int i = 0; i < 2; i++) {
+		const struct hl_side_report *me = r.side[i], *peer = r.side[1 - i];
+
+		HT_ASSERT(ratio(me->video.frames,
+				peer->call.video_frames_sent) >= 0.97);
+		HT_EQ_INT(me->video.corrupt, 0);
+	}
+	hl_sim_result_free(&r);
+	return 0;
+}
+
+/* --tamper 0.01: caught, and the picture is as good as without. */
+static int test_sim_tamper(void)
+{
+	struct hl_sim_config cfg;
+	struct hl_sim_result clean, t;
+
+	hl_sim_config_defaults(&cfg);
+	HT_OK(run(&cfg, &clean));
+	cfg.link.tamper = 0.01;
+	HT_OK(run(&cfg, &t));
+	show("tamper", &t);
+	for (int i = 0; i < 2; i++) {
+		HT_ASSERT(t.side[i]->call.auth_failures > 0);
+		HT_ASSERT(fabs(t.side[i]->video.psnr_db -
+			       clean.side[i]->video.psnr_db) <= 1.0);
+		HT_EQ_INT(t.side[i]->video.corrupt, 0);
+		HT_EQ_INT(t.side[i]->call.video_decode_errors, 0);
+	}
+	hl_sim_result_free(&clean);
+	hl_sim_result_free(&t);
+	return 0;
+}
+
+/* The same configuration twice gives the same report, byte for byte; a
+ * different seed does not. */
+static int test_sim_deterministic(void)
+{
+	struct hl_sim_config cfg;
+	struct hl_sim_result r;
+	char *a, *b, *c;
+
+	hl_sim_config_defaults(&cfg);
+	cfg.seconds = 4;
+	cfg.link.loss = 0.05;
+	cfg.link.delay_us = 20000;
+	cfg.link.jitter_us = 5000;
+	cfg.link.tamper = 0.005;
+	cfg.link.reorder = 0.01;
+	cfg.link.duplicate = 0.01;
+	HT_OK(run(&cfg, &r));
+	HT_OK(hl_sim_report_json(&cfg, &r, &a));
+	hl_sim_result_free(&r);
+	HT_OK(run(&cfg, &r));
+	HT_OK(hl_sim_report_json(&cfg, &r, &b));
+	hl_sim_result_free(&r);
+	cfg.seed = 2;
+	HT_OK(run(&cfg, &r));
+	HT_OK(hl_sim_report_json(&cfg, &r, &c));
+	hl_sim_result_free(&r);
+	HT_ASSERT(strlen(a) > 1000);
+	HT_ASSERT(strcmp(a, b) == 0);
+	HT_ASSERT(strcmp(a, c) != 0);
+	hl_free(a);
+	hl_free(b);
+	hl_free(c);
+	return 0;
+}
+
+/* A rate cap below the video bitrate: the call goes on (no crash, no
+ * corrupt picture) even without congestion control reacting yet. */
+static int test_sim_small_rate_cap(void)
+{
+	struct hl_sim_config cfg;
+	struct hl_sim_result r;
+
+	hl_sim_config_defaults(&cfg);
+	cfg.seconds = 3;
+	cfg.width = 320;
+	cfg.height = 240;
+	cfg.video_kbps = 300;
+	cfg.link.rate_kbps = 800;
+	cfg.link.delay_us = 20000;
+	HT_OK(run(&cfg, &r));
+	show("rate", &r);
+	for (int i = 0; i < 2; i++) {
+		HT_EQ_INT(r.side[i]->video.corrupt, 0);
+		HT_ASSERT(r.side[i]->video.frames > 60);
+	}
+	hl_sim_result_free(&r);
+	return 0;
+}
+
+static const struct hl_test tests[] = {
+	HT_TEST(test_sim_clean),	 HT_TEST(test_sim_loss10),
+	HT_TEST(test_sim_loss30),	 HT_TEST(test_sim_burst),
+	HT_TEST(test_sim_tamper),	 HT_TEST(test_sim_deterministic),
+	HT_TEST(test_sim_small_rate_cap),
+};
+
+int main(int argc, char **argv)
+{
+	return hl_test_main(tests, HL_ARRAY_SIZE(tests), argc, argv);
+}
