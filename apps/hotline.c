@@ -209,8 +209,8 @@ static void print_summary(const struct hl_sim_config *cfg,
 		"hotline sim: %.1f s, %dx%d@%d %u kbps, seed %llu, loss %.3f "
 		"burst %.1f, delay %.0f+-%.0f ms, tamper %.3f\n",
 		cfg->seconds, cfg->width, cfg->height, cfg->fps,
-		cfg->video_kbps, (unsigned long long)cfg->seed,
-		cfg->link.loss, cfg->link.burst, cfg->link.delay_us / 1000.0,
+		cfg->video_kbps, (unsigned long long)cfg->seed, cfg->link.loss,
+		cfg->link.burst, cfg->link.delay_us / 1000.0,
 		cfg->link.jitter_us / 1000.0, cfg->link.tamper);
 	fprintf(f, "%-28s %16s %16s\n", "", "alice", "bob");
 	fprintf(f, "%-28s %7llu/%-8llu %7llu/%-8llu\n",
@@ -222,16 +222,16 @@ static void print_summary(const struct hl_sim_config *cfg,
 	fprintf(f, "%-28s %15.1f%% %15.1f%%\n", "  rendered",
 		100 * ratio(a->video.frames, b->call.video_frames_sent),
 		100 * ratio(b->video.frames, a->call.video_frames_sent));
-	fprintf(f, "%-28s %16.2f %16.2f\n", "video PSNR (dB)",
-		a->video.psnr_db, b->video.psnr_db);
+	fprintf(f, "%-28s %16.2f %16.2f\n", "video PSNR (dB)", a->video.psnr_db,
+		b->video.psnr_db);
 	fprintf(f, "%-28s %7.1f/%-8.1f %7.1f/%-8.1f\n",
 		"video latency p50/p95 (ms)", a->video.latency_p50_ms,
 		a->video.latency_p95_ms, b->video.latency_p50_ms,
 		b->video.latency_p95_ms);
 	fprintf(f, "%-28s %7llu/%-8.0f %7llu/%-8.0f\n",
-		"freezes / longest (ms)",
-		(unsigned long long)a->video.freezes, a->video.max_freeze_ms,
-		(unsigned long long)b->video.freezes, b->video.max_freeze_ms);
+		"freezes / longest (ms)", (unsigned long long)a->video.freezes,
+		a->video.max_freeze_ms, (unsigned long long)b->video.freezes,
+		b->video.max_freeze_ms);
 	fprintf(f, "%-28s %16llu %16llu\n", "corrupt pictures shown",
 		(unsigned long long)a->video.corrupt,
 		(unsigned long long)b->video.corrupt);
@@ -251,7 +251,8 @@ static void print_summary(const struct hl_sim_config *cfg,
 		(unsigned long long)a->call.auth_failures,
 		(unsigned long long)b->call.auth_failures);
 	fprintf(f, "%-28s %7llu/%-8llu %7llu/%-8llu\n",
-		"NACKed / retransmitted", (unsigned long long)a->call.nacks_sent,
+		"NACKed / retransmitted",
+		(unsigned long long)a->call.nacks_sent,
 		(unsigned long long)b->call.retransmissions,
 		(unsigned long long)b->call.nacks_sent,
 		(unsigned long long)a->call.retransmissions);
@@ -292,8 +293,8 @@ static int parse_sim_options(const char *cmd, int argc, char **argv,
 			*json = true;
 			continue;
 		}
-#define VALUE(name)                                                       \
-	((v = opt_value(argc, argv, &i, name, &miss)) != NULL ||          \
+#define VALUE(name)                                              \
+	((v = opt_value(argc, argv, &i, name, &miss)) != NULL || \
 	 (miss && (bad(cmd, "option %s needs a value", name), 1)))
 		if (VALUE("--seconds")) {
 			if (miss)
@@ -409,8 +410,9 @@ static int parse_sim_options(const char *cmd, int argc, char **argv,
 					   "%g: with bursts of N packets the "
 					   "loss can be at most N/(N+1)",
 					   cfg->link.burst);
-			return bad(cmd, "the network option for '%s' is out "
-					"of range",
+			return bad(cmd,
+				   "the network option for '%s' is out "
+				   "of range",
 				   what);
 		}
 	}
@@ -438,8 +440,9 @@ static int cmd_sim(int argc, char **argv)
 	if (json) {
 		err = hl_sim_report_json(&cfg, &res, &out);
 		if (err) {
-			fprintf(stderr, "%s sim: could not write the report: "
-					"%s\n",
+			fprintf(stderr,
+				"%s sim: could not write the report: "
+				"%s\n",
 				prog, hl_strerror(err));
 			hl_sim_result_free(&res);
 			return 1;
@@ -520,15 +523,15 @@ static int cmd_demo(int argc, char **argv)
 		} else if ((v = opt_value(argc, argv, &i, "--out", &miss))) {
 			outdir = v;
 		} else if (miss) {
-			return bad("demo", "option %s needs a value",
-				   argv[i]);
+			return bad("demo", "option %s needs a value", argv[i]);
 		} else {
 			return bad("demo", "unknown option '%s'", argv[i]);
 		}
 	}
 	if (mkdir_p(outdir) != 0) {
-		fprintf(stderr, "%s demo: cannot create the output folder "
-				"%s: %s\n",
+		fprintf(stderr,
+			"%s demo: cannot create the output folder "
+			"%s: %s\n",
 			prog, outdir, strerror(errno));
 		return 1;
 	}

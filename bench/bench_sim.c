@@ -165,8 +165,8 @@ int main(int argc, char **argv)
 	       "\"runs\": %d, \"sim_cpu_s\": %.3f, \"codec_floor_cpu_s\": "
 	       "%.3f, \"overhead_pct\": %.2f, \"sim_seconds_per_cpu_s\": "
 	       "%.3f}\n",
-	       cfg.seconds + HL_SIM_DRAIN_US / 1e6, cfg.width, cfg.height,
-	       runs, s, f, 100 * (s - f) / f,
+	       cfg.seconds + HL_SIM_DRAIN_US / 1e6, cfg.width, cfg.height, runs,
+	       s, f, 100 * (s - f) / f,
 	       (cfg.seconds + HL_SIM_DRAIN_US / 1e6) / s);
 	return 0;
 }

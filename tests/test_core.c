@@ -171,8 +171,8 @@ static int ma_lookahead(void *st)
 }
 
 static const struct hl_audio_encoder_ops mock_aenc_ops = {
-	"mock", ma_create, mv_destroy, ma_encode, ma_int, ma_loss,
-	ma_lookahead};
+	"mock", ma_create, mv_destroy,	ma_encode,
+	ma_int, ma_loss,   ma_lookahead};
 
 static int mad_create(void **st)
 {
@@ -291,8 +291,7 @@ static int run_for(struct run *r, uint64_t stop_us, uint64_t end_us)
 			if (!err && t < stop_us && t % 20000 == 0)
 				err = hl_call_send_audio(me->call, pcm, t, t);
 			if (!err && t % 20000 == 10000) {
-				err = hl_call_pull_audio(me->call, t, pcm,
-							 &ao);
+				err = hl_call_pull_audio(me->call, t, pcm, &ao);
 				if (ao.kind == HL_AUDIO_DECODED ||
 				    ao.kind == HL_AUDIO_FEC)
 					me->audio_played++;
@@ -300,9 +299,9 @@ static int run_for(struct run *r, uint64_t stop_us, uint64_t end_us)
 			while (!err &&
 			       hl_call_poll_video(me->call, t, &vo) == 0)
 				me->frames_shown++;
-			while (!err && hl_call_poll_transmit(me->call, pkt,
-							     sizeof(pkt),
-							     &len) == 0) {
+			while (!err &&
+			       hl_call_poll_transmit(me->call, pkt, sizeof(pkt),
+						     &len) == 0) {
 				if (i == 0 && r->hook &&
 				    !r->hook(r->hook_ctx, pkt, &len, t))
 					continue;

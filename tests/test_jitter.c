@@ -102,8 +102,7 @@ static int test_vbuf_waits_for_retransmission(void)
 	HT_OK(put_frame(b, 3, 3, 2, false, 1000, 2, 3));
 	HT_OK(put_frame(b, 6, 3, 3, false, 2000, 0, 3));
 	HT_EQ_INT(accept_all(b), 1);
-	HT_EQ_INT(hl_vbuf_next_decodable(b, 50000, 100000, &f, &nk),
-		  HL_EAGAIN);
+	HT_EQ_INT(hl_vbuf_next_decodable(b, 50000, 100000, &f, &nk), HL_EAGAIN);
 	HT_ASSERT(!nk);
 	HT_EQ_INT(hl_vbuf_next_deadline(b, 100000), 2000 + 100000);
 	/* The retransmission arrives: 2 then 3 decode in order. */
@@ -297,8 +296,7 @@ static int run_abuf(struct hl_abuf *b, int frames, const bool *lost,
 		arrive[k] = 20000u * (uint64_t)k + base_delay +
 			    1000 * hl_prng_below(&p, jitter / 1000 + 1);
 	memset(r, 0, sizeof(*r));
-	for (uint64_t t = 0; t < 20000u * (uint64_t)(frames + 10);
-	     t += 1000) {
+	for (uint64_t t = 0; t < 20000u * (uint64_t)(frames + 10); t += 1000) {
 		for (int k = 0; k < frames; k++)
 			if (arrive[k] == t && !(lost && lost[k]) &&
 			    hl_abuf_insert(b, 960u * (uint64_t)k, pkt,
@@ -350,7 +348,7 @@ static int test_abuf_fec_and_conceal(void)
 	struct ab_run r;
 	bool lost[200] = {false};
 
-	lost[50] = true;            /* single loss: FEC */
+	lost[50] = true;	      /* single loss: FEC */
 	lost[100] = lost[101] = true; /* double: FEC for 101, conceal 100 */
 	HT_OK(hl_abuf_new(&b, 960, 48000));
 	hl_abuf_set_loss(b, 0.02);

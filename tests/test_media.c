@@ -637,7 +637,7 @@ static int tone_through_opus(bool fec, int loss_perc, int frames, int from,
 					HT_ASSERT(hl_opus_decoder.conceal(
 							  dec2, out) == 0);
 				} else if (!hl_tone_read(out, delay, &m) &&
-				    m == (uint16_t)(want - 1))
+					   m == (uint16_t)(want - 1))
 					s->fec_ok++;
 			} else {
 				s->plc_n++;
@@ -703,8 +703,8 @@ static int test_tone_through_opus_fec(void)
  */
 static int test_opus_fec_on_speech(void)
 {
-	struct hl_audio_enc_config cfg = {.kbps = 32, .fec = true,
-					  .loss_perc = 20};
+	struct hl_audio_enc_config cfg = {
+		.kbps = 32, .fec = true, .loss_perc = 20};
 	int16_t pcm[HL_AUDIO_FRAME_SAMPLES], out[HL_AUDIO_FRAME_SAMPLES];
 	uint8_t pkt[HL_AUDIO_MAX_PACKET];
 	void *enc, *dec;

@@ -56,7 +56,8 @@ static int test_sim_clean(void)
 	HT_OK(run(&cfg, &r));
 	show("clean", &r);
 	for (int i = 0; i < 2; i++) {
-		const struct hl_side_report *me = r.side[i], *peer = r.side[1 - i];
+		const struct hl_side_report *me = r.side[i],
+					    *peer = r.side[1 - i];
 
 		HT_EQ_INT(peer->call.video_frames_sent, 300);
 		HT_EQ_INT(me->video.frames, peer->call.video_frames_sent);
@@ -89,7 +90,8 @@ static int test_sim_loss10(void)
 	HT_OK(run(&cfg, &r));
 	show("loss10", &r);
 	for (int i = 0; i < 2; i++) {
-		const struct hl_side_report *me = r.side[i], *peer = r.side[1 - i];
+		const struct hl_side_report *me = r.side[i],
+					    *peer = r.side[1 - i];
 
 		HT_ASSERT(ratio(me->video.frames,
 				peer->call.video_frames_sent) >= 0.99);
@@ -117,7 +119,8 @@ static int test_sim_loss30(void)
 	HT_OK(run(&cfg, &r));
 	show("loss30", &r);
 	for (int i = 0; i < 2; i++) {
-		const struct hl_side_report *me = r.side[i], *peer = r.side[1 - i];
+		const struct hl_side_report *me = r.side[i],
+					    *peer = r.side[1 - i];
 
 		HT_ASSERT(ratio(me->video.frames,
 				peer->call.video_frames_sent) >= 0.90);
@@ -143,7 +146,8 @@ static int test_sim_burst(void)
 	HT_OK(run(&cfg, &r));
 	show("burst", &r);
 	for (int i = 0; i < 2; i++) {
-		const struct hl_side_report *me = r.side[i], *peer = r.side[1 - i];
+		const struct hl_side_report *me = r.side[i],
+					    *peer = r.side[1 - i];
 
 		HT_ASSERT(ratio(me->video.frames,
 				peer->call.video_frames_sent) >= 0.97);
@@ -236,9 +240,9 @@ static int test_sim_small_rate_cap(void)
 }
 
 static const struct hl_test tests[] = {
-	HT_TEST(test_sim_clean),	 HT_TEST(test_sim_loss10),
-	HT_TEST(test_sim_loss30),	 HT_TEST(test_sim_burst),
-	HT_TEST(test_sim_tamper),	 HT_TEST(test_sim_deterministic),
+	HT_TEST(test_sim_clean),	  HT_TEST(test_sim_loss10),
+	HT_TEST(test_sim_loss30),	  HT_TEST(test_sim_burst),
+	HT_TEST(test_sim_tamper),	  HT_TEST(test_sim_deterministic),
 	HT_TEST(test_sim_small_rate_cap),
 };
 

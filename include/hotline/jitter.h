@@ -153,8 +153,7 @@ size_t hl_nack_collect(struct hl_nack *n, uint64_t now, uint64_t rtt_us,
 		       uint16_t *seqs, size_t cap);
 uint64_t hl_nack_next_time(const struct hl_nack *n, uint64_t rtt_us);
 /* True if some sequence number in [first, last] is being asked for. */
-bool hl_nack_pending_in(const struct hl_nack *n, uint64_t first,
-			uint64_t last);
+bool hl_nack_pending_in(const struct hl_nack *n, uint64_t first, uint64_t last);
 size_t hl_nack_pending(const struct hl_nack *n);
 
 /* ---- audio jitter buffer ------------------------------------------- */

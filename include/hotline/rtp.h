@@ -288,7 +288,7 @@ int hl_rtx_unwrap(const uint8_t *rtx_payload, size_t len, uint16_t *osn,
 
 #define HL_RED_MAX_BLOCKS 8
 #define HL_RED_MAX_OFFSET 0x3fff /* 14-bit timestamp offset */
-#define HL_RED_MAX_LEN 0x3ff     /* 10-bit block length */
+#define HL_RED_MAX_LEN	  0x3ff	 /* 10-bit block length */
 
 struct hl_red_block {
 	uint8_t pt;

@@ -84,7 +84,7 @@ void hl_link_stats(const struct hl_link *l, struct hl_link_stats *st);
 #define HL_SIM_VIDEO_ENCODE_US 5000
 #define HL_SIM_VIDEO_DECODE_US 2000
 #define HL_SIM_AUDIO_ENCODE_US 1000
-#define HL_SIM_DRAIN_US 1500000 /* run on after the sources stop */
+#define HL_SIM_DRAIN_US	       1500000 /* run on after the sources stop */
 
 struct hl_sim_config {
 	double seconds;
@@ -103,7 +103,7 @@ struct hl_side_report;
 
 struct hl_sim_result {
 	struct hl_side_report *side[2]; /* alice, bob */
-	struct hl_link_stats link[2];   /* alice->bob, bob->alice */
+	struct hl_link_stats link[2];	/* alice->bob, bob->alice */
 };
 
 int hl_sim_run(const struct hl_sim_config *cfg,

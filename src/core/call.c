@@ -12,7 +12,7 @@
 #include "call_internal.h"
 #include "hotline/crypto.h"
 
-#define DEFAULT_RTT_US 100000
+#define DEFAULT_RTT_US	 100000
 #define REKEY_DEFAULT_US (10ull * 60 * 1000000)
 
 void hl_call_config_defaults(struct hl_call_config *cfg)
@@ -51,14 +51,14 @@ static int hkdf_sha256(const uint8_t *ikm, size_t ikm_len, const char *info,
 				     prk);
 	if (!err)
 		err = hl_crypto_hkdf_expand(HL_CRYPTO_SHA256, prk, 32,
-					    (const uint8_t *)info,
-					    strlen(info), out, out_len);
+					    (const uint8_t *)info, strlen(info),
+					    out, out_len);
 	hl_wipe(prk, sizeof(prk));
 	return err;
 }
 
-int hl_call_test_keys(enum hl_call_role role, const uint8_t *secret,
-		      size_t len, struct hl_call_keys *out)
+int hl_call_test_keys(enum hl_call_role role, const uint8_t *secret, size_t len,
+		      struct hl_call_keys *out)
 {
 	struct hl_call_keys k;
 	const char *ab = "hotline test key A->B", *ba = "hotline test key B->A";
@@ -68,12 +68,11 @@ int hl_call_test_keys(enum hl_call_role role, const uint8_t *secret,
 	k.suite = HL_SFRAME_DEFAULT_SUITE;
 	k.epoch = 0;
 	k.len = 32;
-	err = hkdf_sha256(secret, len, role == HL_CALL_ROLE_A ? ab : ba,
-			  k.send, k.len);
+	err = hkdf_sha256(secret, len, role == HL_CALL_ROLE_A ? ab : ba, k.send,
+			  k.len);
 	if (!err)
-		err = hkdf_sha256(secret, len,
-				  role == HL_CALL_ROLE_A ? ba : ab, k.recv,
-				  k.len);
+		err = hkdf_sha256(secret, len, role == HL_CALL_ROLE_A ? ba : ab,
+				  k.recv, k.len);
 	if (!err)
 		*out = k;
 	hl_wipe(&k, sizeof(k));
@@ -406,9 +405,9 @@ uint64_t hl_call_next_timeout(const struct hl_call *c)
 	x = rerequest_time(c);
 	t = HL_MIN(t, x);
 	if (c->want_key)
-		t = HL_MIN(t, c->pli_sent_once ? c->last_pli_us +
-							 pli_interval(c)
-					       : 0);
+		t = HL_MIN(t, c->pli_sent_once
+				      ? c->last_pli_us + pli_interval(c)
+				      : 0);
 	t = HL_MIN(t, c->next_rekey_us);
 	t = HL_MIN(t, c->hold_until);
 	return t;

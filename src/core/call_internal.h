@@ -8,17 +8,17 @@
 #include "hotline/jitter.h"
 #include "hotline/rtp.h"
 
-#define HIST_SIZE 1024 /* sent video packets kept for retransmission */
-#define TXQ_SIZE 1024  /* datagrams waiting for hl_call_poll_transmit */
-#define PKT_MAX HL_RTP_MAX_PACKET
+#define HIST_SIZE    1024 /* sent video packets kept for retransmission */
+#define TXQ_SIZE     1024 /* datagrams waiting for hl_call_poll_transmit */
+#define PKT_MAX	     HL_RTP_MAX_PACKET
 #define VP8_DESC_LEN 4 /* X, I, 15-bit PictureID */
 /* From this much loss, NACK/PLI and retransmissions are sent twice: a
  * repair that itself gets lost costs a whole round trip. */
 #define DUP_REPAIR_LOSS 0.03
-#define FRAME_BUF_MAX (HL_SFRAME_FRAME_MAX + HL_SFRAME_OVERHEAD_MAX + 16)
+#define FRAME_BUF_MAX	(HL_SFRAME_FRAME_MAX + HL_SFRAME_OVERHEAD_MAX + 16)
 
-#define RED_KEEP 2 /* earlier audio frames that may ride along (RFC 2198) */
-#define AUDIO_PROT_MAX (HL_AUDIO_MAX_PACKET + HL_SFRAME_OVERHEAD_MAX)
+#define RED_KEEP	2 /* earlier audio frames that may ride along (RFC 2198) */
+#define AUDIO_PROT_MAX	(HL_AUDIO_MAX_PACKET + HL_SFRAME_OVERHEAD_MAX)
 
 struct red_frame {
 	bool used;
@@ -69,7 +69,7 @@ struct hl_call {
 	bool force_key;
 	uint64_t last_key_us;
 	bool sent_any_key;
-	uint32_t pkts_audio, pkts_video;   /* SR sender info */
+	uint32_t pkts_audio, pkts_video; /* SR sender info */
 	uint32_t octets_audio, octets_video;
 	bool sent_audio, sent_video;
 	struct red_frame red[RED_KEEP]; /* [0]: previous frame */
@@ -96,11 +96,11 @@ struct hl_call {
 	struct sr_map sr_audio, sr_video;
 	bool audio_playing;
 	int64_t audio_latency_us; /* playout - sender capture (NTP) */
-	double audio_loss; /* smoothed share of audio packets lost */
-	double video_loss; /* same for the peer's video to us */
-	double peer_video_loss; /* what the peer reports of our video */
-	uint64_t hold_until; /* A/V sync: next picture is due then */
-	uint64_t rerequest_us; /* last stall re-request */
+	double audio_loss;	  /* smoothed share of audio packets lost */
+	double video_loss;	  /* same for the peer's video to us */
+	double peer_video_loss;	  /* what the peer reports of our video */
+	uint64_t hold_until;	  /* A/V sync: next picture is due then */
+	uint64_t rerequest_us;	  /* last stall re-request */
 
 	/* network */
 	bool have_rtt;
@@ -117,8 +117,8 @@ uint64_t call_rtt_us(const struct hl_call *c);
 /* send.c */
 int call_send_video(struct hl_call *c, const struct hl_image *img,
 		    uint64_t capture_us, uint64_t now);
-int call_send_audio(struct hl_call *c, const int16_t *pcm,
-		    uint64_t capture_us, uint64_t now);
+int call_send_audio(struct hl_call *c, const int16_t *pcm, uint64_t capture_us,
+		    uint64_t now);
 int call_retransmit(struct hl_call *c, uint16_t seq, uint64_t now);
 
 /* recv.c */

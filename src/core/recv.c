@@ -24,9 +24,8 @@ uint64_t call_max_wait_us(const struct hl_call *c)
 }
 
 /* One protected Opus frame for time ts: decrypt and buffer it. */
-static int recv_audio_frame(struct hl_call *c, uint64_t ts,
-			    const uint8_t *data, size_t len, bool redundant,
-			    uint64_t now)
+static int recv_audio_frame(struct hl_call *c, uint64_t ts, const uint8_t *data,
+			    size_t len, bool redundant, uint64_t now)
 {
 	uint8_t plain[AUDIO_PROT_MAX];
 	size_t plen;
@@ -78,8 +77,8 @@ static int recv_audio(struct hl_call *c, const struct hl_rtp_header *h,
 		if (blocks[i].pt != HL_PT_OPUS || blocks[i].ts_offset > ts)
 			continue;
 		err = recv_audio_frame(c, ts - blocks[i].ts_offset,
-				       blocks[i].data, blocks[i].len,
-				       i + 1 < n, now);
+				       blocks[i].data, blocks[i].len, i + 1 < n,
+				       now);
 	}
 	return err;
 }
@@ -98,11 +97,10 @@ static int drain_complete(struct hl_call *c, uint64_t now)
 		err = f.len > clear ? 0 : HL_EAUTH;
 		if (!err) {
 			memcpy(c->plain_buf, f.data, clear);
-			err = hl_sframe_decrypt(c->rx_sframe, f.data, clear,
-						f.data + clear, f.len - clear,
-						c->plain_buf + clear,
-						FRAME_BUF_MAX - clear, &plen,
-						NULL);
+			err = hl_sframe_decrypt(
+				c->rx_sframe, f.data, clear, f.data + clear,
+				f.len - clear, c->plain_buf + clear,
+				FRAME_BUF_MAX - clear, &plen, NULL);
 		}
 		if (err) {
 			hl_vbuf_reject(c->vbuf, &f);
@@ -257,8 +255,7 @@ static void on_report_blocks(struct hl_call *c,
 	}
 }
 
-static void on_sr(struct hl_call *c, const struct hl_rtcp_sr *sr,
-		  uint64_t now)
+static void on_sr(struct hl_call *c, const struct hl_rtcp_sr *sr, uint64_t now)
 {
 	struct sr_map m = {true, hl_ntp_to_us(sr->ntp), sr->rtp_ts};
 
@@ -294,9 +291,8 @@ int call_recv_rtcp(struct hl_call *c, const uint8_t *pkt, size_t len,
 			if (p.u.nack.media_ssrc != c->local.video)
 				break;
 			{
-				size_t n = hl_rtcp_nack_seqs(&p.u.nack, seqs,
-							     HL_ARRAY_SIZE(
-								     seqs));
+				size_t n = hl_rtcp_nack_seqs(
+					&p.u.nack, seqs, HL_ARRAY_SIZE(seqs));
 
 				c->st.nacks_received += n;
 				for (size_t i = 0; i < n; i++) {
@@ -362,9 +358,8 @@ int call_send_feedback(struct hl_call *c, uint64_t now)
 
 		iv = HL_MAX(iv, 200000);
 		if (!c->pli_sent_once || now - c->last_pli_us >= iv) {
-			err = hl_rtcp_write_pli(c->local.video,
-						c->remote.video, pkt,
-						sizeof(pkt), &len);
+			err = hl_rtcp_write_pli(c->local.video, c->remote.video,
+						pkt, sizeof(pkt), &len);
 			if (!err)
 				err = enqueue_repair(c, pkt, len);
 			if (err)
@@ -413,8 +408,8 @@ int call_send_report(struct hl_call *c, uint64_t now)
 			sr.n_blocks = (uint8_t)nb;
 			memcpy(sr.blocks, blocks, nb * sizeof(blocks[0]));
 			nb = 0;
-			err = hl_rtcp_write_sr(&sr, pkt + off, sizeof(pkt) - off,
-					       &len);
+			err = hl_rtcp_write_sr(&sr, pkt + off,
+					       sizeof(pkt) - off, &len);
 			if (err)
 				return err;
 			off += len;
@@ -427,8 +422,8 @@ int call_send_report(struct hl_call *c, uint64_t now)
 			sr.octet_count = c->octets_audio;
 			sr.n_blocks = (uint8_t)nb;
 			memcpy(sr.blocks, blocks, nb * sizeof(blocks[0]));
-			err = hl_rtcp_write_sr(&sr, pkt + off, sizeof(pkt) - off,
-					       &len);
+			err = hl_rtcp_write_sr(&sr, pkt + off,
+					       sizeof(pkt) - off, &len);
 			if (err)
 				return err;
 			off += len;
@@ -445,10 +440,9 @@ int call_send_report(struct hl_call *c, uint64_t now)
 			return err;
 		off += len;
 	}
-	err = hl_rtcp_write_sdes_cname(c->sent_video ? c->local.video
-						     : c->local.audio,
-				       c->cfg.cname, pkt + off,
-				       sizeof(pkt) - off, &len);
+	err = hl_rtcp_write_sdes_cname(
+		c->sent_video ? c->local.video : c->local.audio, c->cfg.cname,
+		pkt + off, sizeof(pkt) - off, &len);
 	if (err)
 		return err;
 	return call_enqueue(c, pkt, off + len);
@@ -556,10 +550,9 @@ int hl_call_pull_audio(struct hl_call *c, uint64_t now,
 		if (capture_of(&c->sr_audio, (uint32_t)o.ts, HL_OPUS_CLOCK,
 			       &cap)) {
 			c->audio_playing = true;
-			c->audio_latency_us =
-				(int64_t)now - cap +
-				(int64_t)c->audio_delay * 1000000 /
-					HL_AUDIO_RATE;
+			c->audio_latency_us = (int64_t)now - cap +
+					      (int64_t)c->audio_delay *
+						      1000000 / HL_AUDIO_RATE;
 		}
 	}
 	return 0;

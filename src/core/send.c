@@ -26,8 +26,8 @@ static uint32_t audio_ts(const struct hl_call *c, uint64_t us)
 	return c->ts_off_audio + (uint32_t)(us * 48 / 1000);
 }
 
-static int packetize_video(struct hl_call *c, const uint8_t *frame,
-			   size_t len, uint32_t ts, uint64_t now)
+static int packetize_video(struct hl_call *c, const uint8_t *frame, size_t len,
+			   uint32_t ts, uint64_t now)
 {
 	size_t max = c->cfg.mtu - HL_RTP_HEADER_MIN - VP8_DESC_LEN;
 	size_t n = hl_rtp_split_count(len, max), off = 0;
@@ -100,10 +100,9 @@ int call_send_video(struct hl_call *c, const struct hl_image *img,
 		return HL_ECODEC;
 	/* frame = clear VP8 header || SFrame(header as metadata, rest) */
 	memcpy(c->frame_buf, enc.data, clear);
-	err = hl_sframe_encrypt(c->tx_sframe, enc.data, clear,
-				enc.data + clear, enc.len - clear,
-				c->frame_buf + clear, FRAME_BUF_MAX - clear,
-				&elen);
+	err = hl_sframe_encrypt(c->tx_sframe, enc.data, clear, enc.data + clear,
+				enc.len - clear, c->frame_buf + clear,
+				FRAME_BUF_MAX - clear, &elen);
 	if (err)
 		return err;
 	err = packetize_video(c, c->frame_buf, clear + elen,
@@ -129,8 +128,8 @@ int call_send_video(struct hl_call *c, const struct hl_image *img,
  * in an RFC 2198 RED payload, so a lost packet is rebuilt from the next
  * one whatever the sound (Opus's own FEC only covers speech).
  */
-int call_send_audio(struct hl_call *c, const int16_t *pcm,
-		    uint64_t capture_us, uint64_t now)
+int call_send_audio(struct hl_call *c, const int16_t *pcm, uint64_t capture_us,
+		    uint64_t now)
 {
 	uint8_t opus[HL_AUDIO_MAX_PACKET], prot[AUDIO_PROT_MAX], pkt[PKT_MAX];
 	struct hl_red_block blocks[RED_KEEP + 1];

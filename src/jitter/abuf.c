@@ -22,11 +22,11 @@
 
 #include "hotline/jitter.h"
 
-#define WINDOW 250           /* 5 s of 20 ms frames */
-#define SAFETY_US 5000
+#define WINDOW		250 /* 5 s of 20 ms frames */
+#define SAFETY_US	5000
 #define SHRINK_AFTER_US 1000000
-#define FAR_RESET 25         /* consecutive far-off packets before reset */
-#define UNDERRUN_FRAMES 3    /* concealed frames with nothing buffered */
+#define FAR_RESET	25 /* consecutive far-off packets before reset */
+#define UNDERRUN_FRAMES 3  /* concealed frames with nothing buffered */
 
 struct aslot {
 	bool used;
@@ -36,8 +36,8 @@ struct aslot {
 };
 
 struct hl_abuf {
-	uint32_t spf;   /* samples per frame */
-	uint32_t rate;  /* clock rate */
+	uint32_t spf;  /* samples per frame */
+	uint32_t rate; /* clock rate */
 	struct aslot slots[HL_ABUF_SLOTS];
 	bool started;
 	uint64_t play_ts;

@@ -15,9 +15,9 @@
 
 #include "hotline/jitter.h"
 
-#define MAX_AGE_US 1500000u
+#define MAX_AGE_US	1500000u
 #define MIN_INTERVAL_US 20000u
-#define MAX_JUMP 3000 /* RFC 3550 A.1 MAX_DROPOUT */
+#define MAX_JUMP	3000 /* RFC 3550 A.1 MAX_DROPOUT */
 
 struct item {
 	uint64_t seq;
@@ -206,8 +206,7 @@ uint64_t hl_nack_next_time(const struct hl_nack *n, uint64_t rtt_us)
 	return t;
 }
 
-bool hl_nack_pending_in(const struct hl_nack *n, uint64_t first,
-			uint64_t last)
+bool hl_nack_pending_in(const struct hl_nack *n, uint64_t first, uint64_t last)
 {
 	for (size_t i = 0; i < n->n; i++)
 		if (n->items[i].seq >= first && n->items[i].seq <= last)

@@ -36,8 +36,8 @@ struct slot {
 enum entry_state {
 	ENTRY_FREE = 0,
 	ENTRY_ENCRYPTED, /* complete, waiting for hl_vbuf_pop_complete */
-	ENTRY_POPPED,    /* handed out for decryption */
-	ENTRY_PLAIN,     /* authenticated, waiting to be decoded */
+	ENTRY_POPPED,	 /* handed out for decryption */
+	ENTRY_PLAIN,	 /* authenticated, waiting to be decoded */
 };
 
 struct entry {
@@ -435,8 +435,8 @@ int hl_vbuf_next_decodable(struct hl_vbuf *b, uint64_t now,
 	if (!e) {
 		/* Looking for a key frame: ask for one once frames that cannot
 		 * be decoded have waited long enough. */
-		*need_keyframe = b->need_key ||
-				 oldest_plain_us(b) + max_wait_us <= now;
+		*need_keyframe =
+			b->need_key || oldest_plain_us(b) + max_wait_us <= now;
 		return HL_EAGAIN;
 	}
 	drop_before(b, e->f.pid);

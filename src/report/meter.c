@@ -16,8 +16,8 @@
 
 #include "hotline/report.h"
 
-#define BIN_US 100
-#define BINS 100000 /* 10 s */
+#define BIN_US	     100
+#define BINS	     100000 /* 10 s */
 #define CORRUPT_PSNR 25.0
 
 struct hist {
@@ -204,11 +204,10 @@ int hl_ameter_frame(struct hl_ameter *m,
 	/* The capture frame number k = mark (mod 2^16) nearest below now. */
 	now_k = played_us / frame_us;
 	k = now_k - ((now_k - mark) & 0xffff);
-	hist_add(&m->lat,
-		 (int64_t)played_us +
-			 (int64_t)info->delay_samples * 1000000 /
-				 HL_AUDIO_RATE -
-			 (int64_t)(k * frame_us));
+	hist_add(&m->lat, (int64_t)played_us +
+				  (int64_t)info->delay_samples * 1000000 /
+					  HL_AUDIO_RATE -
+				  (int64_t)(k * frame_us));
 	return 0;
 }
 

@@ -109,8 +109,8 @@ static int side_flush(struct side *s, uint64_t t)
 	}
 	if (err != HL_EAGAIN)
 		return err;
-	while ((err = hl_call_poll_transmit(s->call, pkt, sizeof(pkt),
-					    &len)) == 0) {
+	while ((err = hl_call_poll_transmit(s->call, pkt, sizeof(pkt), &len)) ==
+	       0) {
 		err = hl_link_send(s->out, pkt, len, t);
 		if (err)
 			return err;
@@ -138,8 +138,7 @@ static uint64_t side_next(const struct side *s, const struct side *peer,
 
 /* Run every event of side s due at t. */
 static int side_step(struct side *s, struct side *peer,
-		     const struct hl_sim_config *cfg, uint64_t t,
-		     uint64_t stop)
+		     const struct hl_sim_config *cfg, uint64_t t, uint64_t stop)
 {
 	uint8_t pkt[2048];
 	size_t len;
@@ -246,15 +245,13 @@ int hl_sim_run(const struct hl_sim_config *cfg, struct hl_sim_result *res)
 		if (t > end)
 			break;
 		for (int i = 0; i < 2 && !err; i++)
-			err = side_step(&sides[i], &sides[1 - i], cfg, t,
-					stop);
+			err = side_step(&sides[i], &sides[1 - i], cfg, t, stop);
 		for (int i = 0; i < 2 && !err; i++)
 			err = side_flush(&sides[i], t);
 		if (err)
 			goto out;
 		if (t >= next_progress && cfg->progress) {
-			cfg->progress(cfg->progress_ctx, t / 1e6,
-				      end / 1e6);
+			cfg->progress(cfg->progress_ctx, t / 1e6, end / 1e6);
 			next_progress += 1000000;
 		}
 	}
