@@ -48,7 +48,7 @@ asan: $(ASAN)/build.ninja
 $(FUZZ)/build.ninja:
 	@scripts/deps.sh
 	CC=clang meson setup $(FUZZ) -Dfuzz=true -Db_lundef=false \
-		-Dbuildtype=debugoptimized
+		-Db_sanitize=address,undefined -Dbuildtype=debugoptimized
 
 fuzz-smoke: $(FUZZ)/build.ninja
 	ninja -C $(FUZZ)

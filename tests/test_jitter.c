@@ -253,8 +253,17 @@ static int test_nack_gaps_and_retries(void)
 	HT_EQ_INT(hl_nack_pending(n), 6);
 	hl_nack_forget_before(n, 93);
 	HT_EQ_INT(hl_nack_pending(n), 3);
-	/* A huge gap overflows: cleared, key frame advised. */
-	HT_ASSERT(hl_nack_on_packet(n, 100000, 2000000));
+	/* A gap beyond the list's room overflows: cleared, key frame
+	 * advised. */
+	HT_ASSERT(hl_nack_on_packet(n, 2500, 2000000));
+	HT_EQ_INT(hl_nack_pending(n), 0);
+	/* One far jump (an altered sequence number) is not believed... */
+	HT_ASSERT(!hl_nack_on_packet(n, 100000, 2000000));
+	HT_ASSERT(!hl_nack_on_packet(n, 2502, 2000000));
+	HT_EQ_INT(hl_nack_pending(n), 1); /* 2501 only */
+	/* ...but a jump the next packet confirms is (a new stream). */
+	HT_ASSERT(!hl_nack_on_packet(n, 200000, 2000000));
+	HT_ASSERT(hl_nack_on_packet(n, 200001, 2000000));
 	HT_EQ_INT(hl_nack_pending(n), 0);
 	hl_nack_free(n);
 	return 0;
