@@ -79,7 +79,8 @@ static void gen_seeds(const char *dir)
 			if (hl_call_send_audio(a, pcm, t, t))
 				abort();
 		}
-		if (hl_call_next_timeout(a) <= t && hl_call_handle_timeout(a, t))
+		if (hl_call_next_timeout(a) <= t &&
+		    hl_call_handle_timeout(a, t))
 			abort();
 		while (hl_call_poll_transmit(a, pkt, sizeof(pkt), &len) == 0) {
 			uint64_t dt = (t - last) / 1000;
