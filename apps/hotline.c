@@ -12,6 +12,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "hotline/media.h"
 #include "hotline/net.h"
 #include "hotline/report.h"
 #include "hotline/sim.h"
@@ -62,6 +63,12 @@ static void sim_usage(FILE *f)
 		"  --seed S          random seed (default 1)\n"
 		"  --video-size WxH  picture size (default 1280x720)\n"
 		"  --kbps N          video bitrate (default 1500)\n"
+		"  --video SRC       'test' (the stamped test pattern, "
+		"default) or FILE.y4m\n"
+		"  --audio SRC       'test' (the marked test tone, default) "
+		"or FILE.wav (48 kHz)\n"
+		"  --record DIR      write what each side shows and plays to "
+		"DIR/NAME-received.y4m/.wav\n"
 		"  --json            print the call report as JSON\n"
 		"  --help            show this help\n"
 		"\n"
@@ -276,6 +283,14 @@ static int run_sim(const struct hl_sim_config *cfg, struct hl_sim_result *res)
 	return err;
 }
 
+static bool size_given(int argc, char **argv)
+{
+	for (int i = 1; i < argc; i++)
+		if (strncmp(argv[i], "--video-size", 12) == 0)
+			return true;
+	return false;
+}
+
 static int parse_sim_options(const char *cmd, int argc, char **argv,
 			     struct hl_sim_config *cfg, bool *json)
 {
@@ -395,6 +410,18 @@ static int parse_sim_options(const char *cmd, int argc, char **argv,
 						  "kbit/s, not '%s'",
 						  v);
 			cfg->video_kbps = (unsigned)u;
+		} else if (VALUE("--video")) {
+			if (miss)
+				return EXIT_USAGE;
+			cfg->video_src = v;
+		} else if (VALUE("--audio")) {
+			if (miss)
+				return EXIT_USAGE;
+			cfg->audio_src = v;
+		} else if (VALUE("--record")) {
+			if (miss)
+				return EXIT_USAGE;
+			cfg->record_dir = v;
 		} else {
 			return bad(cmd, "unknown option '%s'", a);
 		}
@@ -419,6 +446,76 @@ static int parse_sim_options(const char *cmd, int argc, char **argv,
 	return 0;
 }
 
+static int mkdir_p(const char *path);
+
+static bool is_file_src(const char *src)
+{
+	return src && strcmp(src, "test") != 0;
+}
+
+/*
+ * Check the sources and the recording folder before the call starts, so
+ * that a bad file gets a sentence naming it.  A Y4M source sets the
+ * picture size and frame rate.  Returns 0, or the exit status.
+ */
+static int prepare_media(const char *cmd, struct hl_sim_config *cfg,
+			 bool size_given)
+{
+	if (is_file_src(cfg->video_src)) {
+		struct hl_y4m_reader *r;
+		int w, h, fn, fd;
+		int err = hl_y4m_reader_open(&r, cfg->video_src, &w, &h, &fn,
+					     &fd);
+
+		if (err) {
+			fprintf(stderr,
+				"%s %s: cannot use %s as video: %s (a "
+				"YUV4MPEG2 4:2:0 file is needed)\n",
+				prog, cmd, cfg->video_src,
+				err == HL_EIO ? strerror(errno)
+					      : hl_strerror(err));
+			return 1;
+		}
+		hl_y4m_reader_close(r);
+		if (size_given && (w != cfg->width || h != cfg->height))
+			return bad(cmd,
+				   "--video-size %dx%d differs from the "
+				   "%dx%d of %s",
+				   cfg->width, cfg->height, w, h,
+				   cfg->video_src);
+		if (w < 64 || h < 64)
+			return bad(cmd,
+				   "%s is %dx%d; the smallest picture is "
+				   "64x64",
+				   cfg->video_src, w, h);
+		cfg->width = w;
+		cfg->height = h;
+		if (fd > 0 && fn / fd >= 1 && fn / fd <= 60)
+			cfg->fps = fn / fd;
+	}
+	if (is_file_src(cfg->audio_src)) {
+		struct hl_wav_reader *r;
+		int err = hl_wav_reader_open(&r, cfg->audio_src);
+
+		if (err) {
+			fprintf(stderr,
+				"%s %s: cannot use %s as audio: %s (a 16-bit "
+				"PCM WAV at 48 kHz is needed)\n",
+				prog, cmd, cfg->audio_src,
+				err == HL_EIO ? strerror(errno)
+					      : hl_strerror(err));
+			return 1;
+		}
+		hl_wav_reader_close(r);
+	}
+	if (cfg->record_dir && mkdir_p(cfg->record_dir) != 0) {
+		fprintf(stderr, "%s %s: cannot create the folder %s: %s\n",
+			prog, cmd, cfg->record_dir, strerror(errno));
+		return 1;
+	}
+	return 0;
+}
+
 static int cmd_sim(int argc, char **argv)
 {
 	struct hl_sim_config cfg;
@@ -429,6 +526,8 @@ static int cmd_sim(int argc, char **argv)
 
 	hl_sim_config_defaults(&cfg);
 	rc = parse_sim_options("sim", argc, argv, &cfg, &json);
+	if (!rc)
+		rc = prepare_media("sim", &cfg, size_given(argc, argv));
 	if (rc)
 		return rc;
 	err = run_sim(&cfg, &res);

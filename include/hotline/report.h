@@ -45,9 +45,10 @@ void hl_json_bool(struct hl_json *j, const char *key, bool v);
 /* ---- video meter ---------------------------------------------------- */
 
 struct hl_vmeter_summary {
-	uint64_t frames;     /* pictures shown with a readable stamp */
+	uint64_t frames;     /* pictures shown */
 	uint64_t unreadable; /* pictures whose stamp could not be read */
-	uint64_t corrupt;    /* unreadable, PSNR < 25 dB, or out of order */
+	uint64_t corrupt;    /* PSNR < 25 dB, out of order, or (when the
+				source is the test pattern) unreadable */
 	uint64_t freezes;
 	double max_freeze_ms;
 	double psnr_db; /* mean Y-PSNR against the re-rendered pattern */
@@ -58,9 +59,13 @@ struct hl_vmeter_summary {
 
 struct hl_vmeter;
 
-/* fps is the nominal frame rate (freeze threshold, WebRTC-style:
- * a gap >= max(3 frame times, frame time + 150 ms) is a freeze). */
-int hl_vmeter_new(struct hl_vmeter **out, int fps) HL_MUST_CHECK;
+/*
+ * fps is the nominal frame rate (freeze threshold, WebRTC-style: a gap
+ * >= max(3 frame times, frame time + 150 ms) is a freeze).  stamped: the
+ * sender shows the test pattern, so every picture must carry a stamp;
+ * otherwise only freezes and counts are measured.
+ */
+int hl_vmeter_new(struct hl_vmeter **out, int fps, bool stamped) HL_MUST_CHECK;
 void hl_vmeter_free(struct hl_vmeter *m);
 /* A picture shown at shown_us (same clock as the stamps' capture times). */
 int hl_vmeter_frame(struct hl_vmeter *m, const struct hl_image *img,

@@ -92,6 +92,13 @@ struct hl_sim_config {
 	struct hl_link_params link;
 	int width, height, fps;
 	unsigned video_kbps, audio_kbps;
+	/*
+	 * Sources: NULL or "test" for the stamped test pattern and marked
+	 * tone, else a Y4M file (its size must be width x height) or a WAV
+	 * file (48 kHz, 16-bit), both looped.  record_dir: if set, each side
+	 * writes what it shows and plays to DIR/NAME-received.y4m/.wav.
+	 */
+	const char *video_src, *audio_src, *record_dir;
 	/* Called about once per simulated second (may be NULL). */
 	void (*progress)(void *ctx, double done_s, double total_s);
 	void *progress_ctx;

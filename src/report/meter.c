@@ -55,6 +55,7 @@ static double hist_quantile(const struct hist *h, double q)
 
 struct hl_vmeter {
 	int fps;
+	bool stamped;
 	struct hl_image *ref;
 	struct hist lat;
 	struct hl_vmeter_summary s;
@@ -65,7 +66,7 @@ struct hl_vmeter {
 	bool have_frame_no;
 };
 
-int hl_vmeter_new(struct hl_vmeter **out, int fps)
+int hl_vmeter_new(struct hl_vmeter **out, int fps, bool stamped)
 {
 	struct hl_vmeter *m;
 
@@ -75,6 +76,7 @@ int hl_vmeter_new(struct hl_vmeter **out, int fps)
 	if (!m)
 		return HL_ENOMEM;
 	m->fps = fps;
+	m->stamped = stamped;
 	*out = m;
 	return 0;
 }
@@ -111,16 +113,17 @@ int hl_vmeter_frame(struct hl_vmeter *m, const struct hl_image *img,
 	m->s.width = img->width;
 	m->s.height = img->height;
 
+	m->s.frames++;
 	if (hl_pattern_read(img, &st)) {
 		m->s.unreadable++;
-		m->s.corrupt++;
+		if (m->stamped)
+			m->s.corrupt++;
 		return 0;
 	}
-	if (m->have_frame_no && st.frame_no <= m->s.last_frame_no)
+	if (m->stamped && m->have_frame_no && st.frame_no <= m->s.last_frame_no)
 		m->s.corrupt++; /* shown twice or out of order */
 	m->have_frame_no = true;
 	m->s.last_frame_no = st.frame_no;
-	m->s.frames++;
 	hist_add(&m->lat, (int64_t)shown_us -
 				  (int64_t)(st.capture_us & 0xffffffffffffull));
 

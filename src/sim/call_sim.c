@@ -13,6 +13,7 @@
  * sources stop after cfg->seconds; the call then runs HL_SIM_DRAIN_US
  * longer so that what is in flight arrives.
  */
+#include <stdio.h>
 #include <string.h>
 
 #include "hotline/core.h"
@@ -42,8 +43,85 @@ struct side {
 	struct hl_image *src;
 	struct hl_vmeter *vm;
 	struct hl_ameter *am;
+	struct hl_y4m_reader *y4m_in;  /* NULL: test pattern */
+	struct hl_wav_reader *wav_in;  /* NULL: test tone */
+	struct hl_y4m_writer *y4m_out; /* --record */
+	struct hl_wav_writer *wav_out;
 	uint64_t video_k, audio_k, pull_k;
 };
+
+static bool is_test(const char *src)
+{
+	return !src || !*src || strcmp(src, "test") == 0;
+}
+
+/* Open the file sources and the recordings of one side. */
+static int side_open_files(struct side *s, const struct hl_sim_config *cfg,
+			   const char *name)
+{
+	char path[4200];
+	int err = 0;
+
+	if (!is_test(cfg->video_src)) {
+		int w, h, fn, fd;
+
+		err = hl_y4m_reader_open(&s->y4m_in, cfg->video_src, &w, &h,
+					 &fn, &fd);
+		if (!err && (w != cfg->width || h != cfg->height))
+			err = HL_EINVAL;
+	}
+	if (!err && !is_test(cfg->audio_src))
+		err = hl_wav_reader_open(&s->wav_in, cfg->audio_src);
+	if (!err && cfg->record_dir) {
+		snprintf(path, sizeof(path), "%s/%s-received.y4m",
+			 cfg->record_dir, name);
+		err = hl_y4m_writer_open(&s->y4m_out, path, cfg->width,
+					 cfg->height, cfg->fps);
+		if (!err) {
+			snprintf(path, sizeof(path), "%s/%s-received.wav",
+				 cfg->record_dir, name);
+			err = hl_wav_writer_open(&s->wav_out, path);
+		}
+	}
+	return err;
+}
+
+/* The next source picture: a file frame (looped) or the test pattern. */
+static int next_picture(struct side *s, uint32_t k, uint64_t capture_us)
+{
+	struct hl_stamp st = {k, capture_us};
+	int err;
+
+	if (!s->y4m_in) {
+		hl_pattern_render(s->src, &st);
+		return 0;
+	}
+	err = hl_y4m_read(s->y4m_in, s->src);
+	if (err == HL_EAGAIN) {
+		err = hl_y4m_rewind(s->y4m_in);
+		if (!err)
+			err = hl_y4m_read(s->y4m_in, s->src);
+	}
+	return err;
+}
+
+static int next_sound(struct side *s, uint64_t k,
+		      int16_t pcm[HL_AUDIO_FRAME_SAMPLES])
+{
+	int err;
+
+	if (!s->wav_in) {
+		hl_tone_render(pcm, (uint16_t)k);
+		return 0;
+	}
+	err = hl_wav_read(s->wav_in, pcm);
+	if (err == HL_EAGAIN) {
+		err = hl_wav_rewind(s->wav_in);
+		if (!err)
+			err = hl_wav_read(s->wav_in, pcm);
+	}
+	return err;
+}
 
 static uint64_t video_capture_us(const struct hl_sim_config *cfg, uint64_t k)
 {
@@ -78,14 +156,39 @@ static int side_init(struct side *s, const struct hl_sim_config *cfg,
 	if (!err)
 		err = hl_image_new(&s->src, cfg->width, cfg->height);
 	if (!err)
-		err = hl_vmeter_new(&s->vm, cfg->fps);
+		err = hl_vmeter_new(&s->vm, cfg->fps, is_test(cfg->video_src));
 	if (!err)
 		err = hl_ameter_new(&s->am);
+	if (!err)
+		err = side_open_files(s, cfg,
+				      role == HL_CALL_ROLE_A ? "alice" : "bob");
+	return err;
+}
+
+/* Close the recordings (their headers get their final sizes). */
+static int side_close_files(struct side *s)
+{
+	int err = 0, e;
+
+	if (s->y4m_out) {
+		err = hl_y4m_writer_close(s->y4m_out);
+		s->y4m_out = NULL;
+	}
+	if (s->wav_out) {
+		e = hl_wav_writer_close(s->wav_out);
+		err = err ? err : e;
+		s->wav_out = NULL;
+	}
 	return err;
 }
 
 static void side_free(struct side *s)
 {
+	int err = side_close_files(s);
+
+	(void)err; /* only reached on an earlier error */
+	hl_y4m_reader_close(s->y4m_in);
+	hl_wav_reader_close(s->wav_in);
 	hl_call_free(s->call);
 	hl_link_free(s->out);
 	hl_image_free(s->src);
@@ -104,6 +207,8 @@ static int side_flush(struct side *s, uint64_t t)
 	while ((err = hl_call_poll_video(s->call, t, &vo)) == 0) {
 		err = hl_vmeter_frame(s->vm, vo.img,
 				      t + HL_SIM_VIDEO_DECODE_US);
+		if (!err && s->y4m_out)
+			err = hl_y4m_write(s->y4m_out, vo.img);
 		if (err)
 			return err;
 	}
@@ -156,13 +261,11 @@ static int side_step(struct side *s, struct side *peer,
 	}
 	if (video_capture_us(cfg, s->video_k) < stop &&
 	    video_capture_us(cfg, s->video_k) + HL_SIM_VIDEO_ENCODE_US <= t) {
-		struct hl_stamp st = {
-			.frame_no = (uint32_t)s->video_k,
-			.capture_us = video_capture_us(cfg, s->video_k),
-		};
+		uint64_t cap = video_capture_us(cfg, s->video_k);
 
-		hl_pattern_render(s->src, &st);
-		err = hl_call_send_video(s->call, s->src, st.capture_us, t);
+		err = next_picture(s, (uint32_t)s->video_k, cap);
+		if (!err)
+			err = hl_call_send_video(s->call, s->src, cap, t);
 		if (err)
 			return err;
 		s->video_k++;
@@ -171,8 +274,10 @@ static int side_step(struct side *s, struct side *peer,
 	    s->audio_k * 20000 + 20000 + HL_SIM_AUDIO_ENCODE_US <= t) {
 		int16_t pcm[HL_AUDIO_FRAME_SAMPLES];
 
-		hl_tone_render(pcm, (uint16_t)s->audio_k);
-		err = hl_call_send_audio(s->call, pcm, s->audio_k * 20000, t);
+		err = next_sound(s, s->audio_k, pcm);
+		if (!err)
+			err = hl_call_send_audio(s->call, pcm,
+						 s->audio_k * 20000, t);
 		if (err)
 			return err;
 		s->audio_k++;
@@ -184,6 +289,9 @@ static int side_step(struct side *s, struct side *peer,
 		err = hl_call_pull_audio(s->call, t, pcm, &ao);
 		if (!err)
 			err = hl_ameter_frame(s->am, pcm, &ao, t);
+		if (!err && s->wav_out)
+			err = hl_wav_write(s->wav_out, pcm,
+					   HL_AUDIO_FRAME_SAMPLES);
 		if (err)
 			return err;
 		s->pull_k++;
@@ -256,7 +364,9 @@ int hl_sim_run(const struct hl_sim_config *cfg, struct hl_sim_result *res)
 		}
 	}
 	for (int i = 0; i < 2 && !err; i++) {
-		err = collect(&sides[i], cfg, &res->side[i]);
+		err = side_close_files(&sides[i]);
+		if (!err)
+			err = collect(&sides[i], cfg, &res->side[i]);
 		hl_link_stats(sides[i].out, &res->link[i]);
 	}
 out:
@@ -312,7 +422,10 @@ int hl_sim_report_json(const struct hl_sim_config *cfg,
 	hl_json_num(&j, "duplicate", p->duplicate, 4);
 	hl_json_u64(&j, "rate_kbps", p->rate_kbps);
 	hl_json_num(&j, "tamper", p->tamper, 4);
-	hl_json_str(&j, "video", "VP8 test pattern");
+	hl_json_str(&j, "video_source",
+		    is_test(cfg->video_src) ? "test" : cfg->video_src);
+	hl_json_str(&j, "audio_source",
+		    is_test(cfg->audio_src) ? "test" : cfg->audio_src);
 	hl_json_u64(&j, "width", (uint64_t)cfg->width);
 	hl_json_u64(&j, "height", (uint64_t)cfg->height);
 	hl_json_u64(&j, "fps", (uint64_t)cfg->fps);
