@@ -206,6 +206,19 @@ int hl_call_new(struct hl_call **out, const struct hl_call_config *cfg,
 	err = create_codecs(c);
 	if (err)
 		goto fail;
+	{
+		struct hl_cc_config ccc = {
+			.min_kbps = HL_MIN(100u, cfg->video_kbps),
+			.start_kbps = cfg->video_kbps,
+			.max_kbps = cfg->video_kbps,
+		};
+
+		err = hl_cc_new(&c->cc, &ccc);
+		if (err)
+			goto fail;
+		c->applied_kbps = cfg->video_kbps;
+		c->rtx_tokens_us = now;
+	}
 
 	c->local.audio = nonzero_u32(&cfg->rng);
 	do {
@@ -246,6 +259,7 @@ void hl_call_free(struct hl_call *c)
 		c->cfg.aenc->destroy(c->aenc);
 	if (c->adec)
 		c->cfg.adec->destroy(c->adec);
+	hl_cc_free(c->cc);
 	hl_sframe_sender_free(c->tx_sframe);
 	hl_sframe_receiver_free(c->rx_sframe);
 	hl_vbuf_free(c->vbuf);
@@ -488,6 +502,7 @@ void hl_call_stats(const struct hl_call *c, struct hl_call_stats *st)
 	st->audio_concealed = as.concealed;
 	st->audio_late = as.late;
 	st->audio_red_distance = c->red_distance;
+	st->target_kbps = hl_cc_target_kbps(c->cc);
 	st->duplicates += as.duplicates;
 	st->audio_delay_ms = as.delay_us / 1000;
 	st->audio_jitter_ms =

@@ -4,6 +4,7 @@
 #ifndef HOTLINE_CORE_CALL_INTERNAL_H
 #define HOTLINE_CORE_CALL_INTERNAL_H
 
+#include "hotline/cc.h"
 #include "hotline/core.h"
 #include "hotline/jitter.h"
 #include "hotline/rtp.h"
@@ -101,6 +102,12 @@ struct hl_call {
 	double peer_video_loss;	  /* what the peer reports of our video */
 	uint64_t hold_until;	  /* A/V sync: next picture is due then */
 	uint64_t rerequest_us;	  /* last stall re-request */
+
+	/* congestion control */
+	struct hl_cc *cc;
+	unsigned applied_kbps;  /* what the encoder was last told */
+	double rtx_tokens;      /* retransmission budget, bytes */
+	uint64_t rtx_tokens_us;
 
 	/* network */
 	bool have_rtt;

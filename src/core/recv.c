@@ -209,6 +209,20 @@ static void rtt_sample(struct hl_call *c, uint64_t rtt)
 	}
 }
 
+/* Tell the encoder the congestion controller's target when it moved. */
+static void apply_target(struct hl_call *c)
+{
+	unsigned t = hl_cc_target_kbps(c->cc);
+
+	if (!c->venc || t == c->applied_kbps)
+		return;
+	if (t * 20 < c->applied_kbps * 19 || t * 20 > c->applied_kbps * 21 ||
+	    t == c->cfg.video_kbps) {
+		if (c->cfg.venc->set_bitrate(c->venc, t) == 0)
+			c->applied_kbps = t;
+	}
+}
+
 /*
  * Audio redundancy follows the loss the peer reports on our audio: two
  * earlier frames from 15 % loss, one from 1 %, none after four reports in
@@ -236,11 +250,18 @@ static void on_report_blocks(struct hl_call *c,
 
 		if (b[i].ssrc != c->local.audio && b[i].ssrc != c->local.video)
 			continue;
-		if (hl_rtcp_rtt_us(&b[i], now, &rtt) == 0)
+		bool have = hl_rtcp_rtt_us(&b[i], now, &rtt) == 0 &&
+			    rtt <= 10000000;
+
+		if (have)
 			rtt_sample(c, rtt);
 		c->st.loss_out = b[i].fraction_lost / 256.0;
-		if (b[i].ssrc == c->local.video)
+		if (b[i].ssrc == c->local.video) {
 			c->peer_video_loss = b[i].fraction_lost / 256.0;
+			hl_cc_on_report(c->cc, c->peer_video_loss, have, rtt,
+					now);
+			apply_target(c);
+		}
 		if (b[i].ssrc == c->local.audio)
 			adapt_red(c, b[i].fraction_lost);
 		if (b[i].ssrc == c->local.audio && c->aenc) {
@@ -307,6 +328,15 @@ int call_recv_rtcp(struct hl_call *c, const uint8_t *pkt, size_t len,
 				c->st.plis_received++;
 				c->force_key = true;
 			}
+			break;
+		case HL_RTCP_T_REMB:
+			for (size_t i = 0; i < p.u.remb.n_ssrcs; i++)
+				if (p.u.remb.ssrcs[i] == c->local.video) {
+					hl_cc_on_remb(c->cc,
+						      p.u.remb.bitrate_bps,
+						      now);
+					apply_target(c);
+				}
 			break;
 		case HL_RTCP_T_BYE:
 			for (size_t i = 0; i < p.u.bye.n_ssrcs; i++)

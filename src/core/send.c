@@ -196,6 +196,28 @@ int call_send_audio(struct hl_call *c, const int16_t *pcm, uint64_t capture_us,
 }
 
 /*
+ * Retransmissions may use as much as the congestion controller's target
+ * (at least 200 kbit/s), with up to 250 ms of it saved up: a NACK storm on
+ * a congested path must not make the congestion worse.
+ */
+static bool rtx_budget(struct hl_call *c, size_t bytes, uint64_t now)
+{
+	double bps = HL_MAX(200000.0, hl_cc_target_kbps(c->cc) * 1000.0);
+	double cap = bps / 8 * 0.25;
+
+	if (now > c->rtx_tokens_us) {
+		c->rtx_tokens += bps / 8 * (double)(now - c->rtx_tokens_us) / 1e6;
+		c->rtx_tokens_us = now;
+	}
+	if (c->rtx_tokens > cap)
+		c->rtx_tokens = cap;
+	if (c->rtx_tokens < (double)bytes)
+		return false;
+	c->rtx_tokens -= (double)bytes;
+	return true;
+}
+
+/*
  * Answer a NACK for seq (RFC 4588 §4): the original payload behind its
  * 2-byte original sequence number, on the RTX SSRC and payload type.  A
  * packet is resent at most once per 3/4 RTT however often it is asked for.
@@ -217,6 +239,10 @@ int call_retransmit(struct hl_call *c, uint16_t seq, uint64_t now)
 		return 0;
 	if (hl_rtp_parse(he->pkt, he->len, &orig, &payload, &plen))
 		return 0;
+	if (!rtx_budget(c, (size_t)he->len * (size_t)copies, now)) {
+		c->st.rtx_budget_drops++;
+		return 0;
+	}
 	he->rtx_us = now ? now : 1;
 	/* While the peer loses packets, each repair goes out twice (own
 	 * RTX sequence numbers, so SRTP replay checks keep both). */

@@ -47,6 +47,7 @@ struct vp8_enc {
 	uint64_t first_pts, last_pts;
 	uint8_t *buf; /* the frame's packets, concatenated */
 	size_t cap;
+	unsigned nominal_kbps; /* the bitrate asked for at creation */
 };
 
 struct vp8_dec {
@@ -114,7 +115,7 @@ static int vp8_enc_create(void **st, const struct hl_video_enc_config *in)
 	c->rc_dropframe_thresh = 0;
 	c->rc_resize_allowed = 0;
 	c->rc_min_quantizer = 2;
-	c->rc_max_quantizer = 56;
+	c->rc_max_quantizer = 63;
 	c->rc_undershoot_pct = 100;
 	c->rc_overshoot_pct = 15;
 	c->rc_buf_initial_sz = 1000; /* a better first key frame */
@@ -123,6 +124,7 @@ static int vp8_enc_create(void **st, const struct hl_video_enc_config *in)
 	c->kf_mode = VPX_KF_AUTO;
 	c->kf_min_dist = 0;
 	c->kf_max_dist = KF_MAX_DIST;
+	e->nominal_kbps = c->rc_target_bitrate;
 	e->width = in->width;
 	e->height = in->height;
 	e->frame_duration = 1000000ul / (unsigned long)fps;
@@ -264,6 +266,12 @@ static int vp8_enc_set_bitrate(void *st, unsigned kbps)
 	struct vp8_enc *e = st;
 
 	e->cfg.rc_target_bitrate = clamp_kbps(kbps);
+	/* Below the nominal rate (congestion control asks for less than the
+	 * picture needs at the coarsest quantizer) the encoder may skip
+	 * frames to stay within the target; at the nominal rate it never
+	 * does. */
+	e->cfg.rc_dropframe_thresh =
+		e->cfg.rc_target_bitrate < e->nominal_kbps ? 30 : 0;
 	if (vpx_codec_enc_config_set(&e->codec, &e->cfg))
 		return HL_ECODEC;
 	return 0;

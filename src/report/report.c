@@ -44,6 +44,7 @@ void hl_report_side_json(struct hl_json *j, const char *key,
 	hl_json_u64(j, "width", (uint64_t)r->video.width);
 	hl_json_u64(j, "height", (uint64_t)r->video.height);
 	hl_json_num(j, "sent_kbps", kbps(c->video_bytes_sent, r->seconds), 1);
+	hl_json_u64(j, "target_kbps", c->target_kbps);
 	hl_json_u64(j, "keyframes_sent", c->video_keyframes_sent);
 	hl_json_u64(j, "keyframes_decoded", c->video_keyframes_decoded);
 	hl_json_u64(j, "corrupt_frames", r->video.corrupt);
@@ -78,6 +79,7 @@ void hl_report_side_json(struct hl_json *j, const char *key,
 	hl_json_u64(j, "retransmissions", c->retransmissions);
 	hl_json_u64(j, "nacks_received", c->nacks_received);
 	hl_json_u64(j, "rtx_received", c->rtx_received);
+	hl_json_u64(j, "rtx_budget_drops", c->rtx_budget_drops);
 	hl_json_u64(j, "packets_sent", c->packets_sent);
 	hl_json_u64(j, "packets_received", c->packets_received);
 	hl_json_num(j, "kbps_sent", kbps(c->bytes_sent, r->seconds), 1);
