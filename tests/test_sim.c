@@ -219,25 +219,32 @@ static int test_sim_deterministic(void)
 	return 0;
 }
 
-/* A rate cap below the video bitrate: the call goes on (no crash, no
- * corrupt picture) even without congestion control reacting yet. */
+/*
+ * A bottleneck below the video bitrate (1000 kbit/s for 1500): sound goes
+ * on, no corrupt picture is shown, the congestion controller lowers the
+ * target.  (Video fluency behind such a bottleneck needs a delay-gradient
+ * estimator and a pacer; see src/cc/README.md.)
+ */
 static int test_sim_small_rate_cap(void)
 {
 	struct hl_sim_config cfg;
 	struct hl_sim_result r;
 
 	hl_sim_config_defaults(&cfg);
-	cfg.seconds = 3;
-	cfg.width = 320;
-	cfg.height = 240;
-	cfg.video_kbps = 300;
-	cfg.link.rate_kbps = 800;
+	cfg.seconds = 5;
+	cfg.link.rate_kbps = 1000;
 	cfg.link.delay_us = 20000;
 	HT_OK(run(&cfg, &r));
 	show("rate", &r);
 	for (int i = 0; i < 2; i++) {
-		HT_EQ_INT(r.side[i]->video.corrupt, 0);
-		HT_ASSERT(r.side[i]->video.frames > 60);
+		const struct hl_side_report *me = r.side[i], *peer = r.side[1 - i];
+
+		HT_EQ_INT(me->video.corrupt, 0);
+		HT_EQ_INT(me->call.video_decode_errors, 0);
+		HT_ASSERT(me->video.frames > 0);
+		HT_ASSERT(ratio(me->audio.frames_played,
+				peer->call.audio_frames_sent) >= 0.95);
+		HT_ASSERT(peer->call.target_kbps < 1000);
 	}
 	hl_sim_result_free(&r);
 	return 0;
