@@ -237,7 +237,8 @@ static int test_sim_small_rate_cap(void)
 	HT_OK(run(&cfg, &r));
 	show("rate", &r);
 	for (int i = 0; i < 2; i++) {
-		const struct hl_side_report *me = r.side[i], *peer = r.side[1 - i];
+		const struct hl_side_report *me = r.side[i],
+					    *peer = r.side[1 - i];
 
 		HT_EQ_INT(me->video.corrupt, 0);
 		HT_EQ_INT(me->call.video_decode_errors, 0);

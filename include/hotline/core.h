@@ -177,7 +177,7 @@ struct hl_call_stats {
 	uint64_t plis_received;
 	uint64_t tx_queue_drops;
 	uint64_t rtx_budget_drops; /* NACKed packets not resent: budget */
-	unsigned target_kbps;      /* congestion control's video target */
+	unsigned target_kbps;	   /* congestion control's video target */
 
 	/* receiving */
 	uint64_t packets_received;

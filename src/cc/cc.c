@@ -7,7 +7,7 @@
  */
 #include "hotline/cc.h"
 
-#define BUCKETS 10
+#define BUCKETS	  10
 #define BUCKET_US 1000000u
 
 struct hl_cc {
@@ -96,14 +96,16 @@ void hl_cc_on_report(struct hl_cc *cc, double loss, bool have_rtt,
 	}
 	holdoff = (have_rtt ? rtt_us : 100000) + 100000;
 	if (have_rtt && queueing > HL_MAX(25000, base / 2)) {
-		if (!cc->decreased_once || now - cc->last_decrease_us >= holdoff) {
+		if (!cc->decreased_once ||
+		    now - cc->last_decrease_us >= holdoff) {
 			cc->rate *= 0.85;
 			cc->st.decreases_delay++;
 			cc->last_decrease_us = now;
 			cc->decreased_once = true;
 		}
 	} else if (loss > 0.10 && have_rtt && queueing > 10000) {
-		if (!cc->decreased_once || now - cc->last_decrease_us >= holdoff) {
+		if (!cc->decreased_once ||
+		    now - cc->last_decrease_us >= holdoff) {
 			cc->rate *= 1.0 - loss / 2;
 			cc->st.decreases_loss++;
 			cc->last_decrease_us = now;

@@ -105,8 +105,8 @@ struct hl_call {
 
 	/* congestion control */
 	struct hl_cc *cc;
-	unsigned applied_kbps;  /* what the encoder was last told */
-	double rtx_tokens;      /* retransmission budget, bytes */
+	unsigned applied_kbps; /* what the encoder was last told */
+	double rtx_tokens;     /* retransmission budget, bytes */
 	uint64_t rtx_tokens_us;
 
 	/* network */

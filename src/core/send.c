@@ -206,7 +206,8 @@ static bool rtx_budget(struct hl_call *c, size_t bytes, uint64_t now)
 	double cap = bps / 8 * 0.25;
 
 	if (now > c->rtx_tokens_us) {
-		c->rtx_tokens += bps / 8 * (double)(now - c->rtx_tokens_us) / 1e6;
+		c->rtx_tokens +=
+			bps / 8 * (double)(now - c->rtx_tokens_us) / 1e6;
 		c->rtx_tokens_us = now;
 	}
 	if (c->rtx_tokens > cap)
