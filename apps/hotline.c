@@ -153,30 +153,6 @@ static bool parse_size(const char *s, int *w, int *h)
 	return true;
 }
 
-/*
- * Option with a value: "--name V" or "--name=V".  Returns the value and
- * advances *i, or NULL if argv[*i] is not this option.
- */
-static const char *opt_value(int argc, char **argv, int *i, const char *name,
-			     bool *missing)
-{
-	size_t n = strlen(name);
-	const char *a = argv[*i];
-
-	*missing = false;
-	if (strncmp(a, name, n) != 0)
-		return NULL;
-	if (a[n] == '=')
-		return a + n + 1;
-	if (a[n] != 0)
-		return NULL;
-	if (*i + 1 >= argc) {
-		*missing = true;
-		return NULL;
-	}
-	return argv[++*i];
-}
-
 struct progress {
 	uint64_t start_us;
 	uint64_t last_us;
@@ -283,165 +259,188 @@ static int run_sim(const struct hl_sim_config *cfg, struct hl_sim_result *res)
 	return err;
 }
 
-static bool size_given(int argc, char **argv)
-{
-	for (int i = 1; i < argc; i++)
-		if (strncmp(argv[i], "--video-size", 12) == 0)
-			return true;
-	return false;
-}
+/* ---- options ---------------------------------------------------------- */
 
-static int parse_sim_options(const char *cmd, int argc, char **argv,
-			     struct hl_sim_config *cfg, bool *json)
+enum opt_kind {
+	OPT_FLAG,   /* bool, no value */
+	OPT_DOUBLE, /* double in [lo, hi] */
+	OPT_MS,	    /* milliseconds in [lo, hi], stored as uint32 us */
+	OPT_U32,    /* whole number in [lo, hi] */
+	OPT_U64,    /* whole number in [lo, hi] */
+	OPT_SIZE,   /* WxH, even, 64..4096 */
+	OPT_PATH,   /* non-empty string */
+};
+
+struct opt {
+	const char *name;
+	enum opt_kind kind;
+	double lo, hi;
+	const char *expect; /* "a fraction between 0 and 1" */
+	void *target;
+	bool seen;
+};
+
+/*
+ * Parse argv[1..] against the table: "--name V", "--name=V" or a flag.
+ * Returns 0, or the usage exit status after one clear sentence.  --help
+ * prints help(stdout) and exits 0.
+ */
+static int parse_opts(const char *cmd, int argc, char **argv, struct opt *t,
+		      size_t n, void (*help)(FILE *))
 {
 	for (int i = 1; i < argc; i++) {
-		const char *v, *a = argv[i];
-		bool miss;
-		double d;
-		uint64_t u;
+		const char *a = argv[i], *v = NULL, *eq;
+		struct opt *o = NULL;
+		size_t len;
 
 		if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
-			sim_usage(stdout);
+			help(stdout);
 			exit(0);
 		}
-		if (strcmp(a, "--json") == 0) {
-			*json = true;
+		eq = strchr(a, '=');
+		len = eq ? (size_t)(eq - a) : strlen(a);
+		for (size_t k = 0; k < n; k++)
+			if (strlen(t[k].name) == len &&
+			    strncmp(a, t[k].name, len) == 0)
+				o = &t[k];
+		if (!o)
+			return bad(cmd, "unknown option '%s'", a);
+		o->seen = true;
+		if (o->kind == OPT_FLAG) {
+			if (eq)
+				return bad(cmd, "%s takes no value", o->name);
+			*(bool *)o->target = true;
 			continue;
 		}
-#define VALUE(name)                                              \
-	((v = opt_value(argc, argv, &i, name, &miss)) != NULL || \
-	 (miss && (bad(cmd, "option %s needs a value", name), 1)))
-		if (VALUE("--seconds")) {
-			if (miss)
-				return EXIT_USAGE;
-			if (!parse_double(v, 0.001, 86400, &cfg->seconds))
-				return bad(cmd,
-					   "--seconds must be a number of "
-					   "seconds between 0.001 and 86400, "
-					   "not '%s'",
-					   v);
-		} else if (VALUE("--loss")) {
-			if (miss || !parse_double(v, 0, 1, &cfg->link.loss))
-				return miss ? EXIT_USAGE
-					    : bad(cmd,
-						  "--loss must be a fraction "
-						  "between 0 and 1, not "
-						  "'%s'",
-						  v);
-		} else if (VALUE("--burst")) {
-			if (miss || !parse_double(v, 0, 1000, &cfg->link.burst))
-				return miss ? EXIT_USAGE
-					    : bad(cmd,
-						  "--burst must be a mean "
-						  "burst length between 0 and "
-						  "1000 packets, not '%s'",
-						  v);
-		} else if (VALUE("--delay-ms") || VALUE("--jitter-ms")) {
-			bool delay = strncmp(a, "--delay-ms", 10) == 0;
+		if (eq)
+			v = eq + 1;
+		else if (i + 1 < argc)
+			v = argv[++i];
+		else
+			return bad(cmd, "option %s needs a value", o->name);
+		switch (o->kind) {
+		case OPT_DOUBLE: {
+			double d;
 
-			if (miss || !parse_double(v, 0, 10000, &d))
-				return miss ? EXIT_USAGE
-					    : bad(cmd,
-						  "%s must be a number of "
-						  "milliseconds between 0 and "
-						  "10000, not '%s'",
-						  delay ? "--delay-ms"
-							: "--jitter-ms",
-						  v);
-			if (delay)
-				cfg->link.delay_us = (uint32_t)(d * 1000);
+			if (!parse_double(v, o->lo, o->hi, &d))
+				goto invalid;
+			*(double *)o->target = d;
+			break;
+		}
+		case OPT_MS: {
+			double d;
+
+			if (!parse_double(v, o->lo, o->hi, &d))
+				goto invalid;
+			*(uint32_t *)o->target = (uint32_t)(d * 1000);
+			break;
+		}
+		case OPT_U32:
+		case OPT_U64: {
+			uint64_t u;
+
+			if (!parse_u64(v, (uint64_t)o->lo, (uint64_t)o->hi, &u))
+				goto invalid;
+			if (o->kind == OPT_U32)
+				*(unsigned *)o->target = (unsigned)u;
 			else
-				cfg->link.jitter_us = (uint32_t)(d * 1000);
-		} else if (VALUE("--reorder")) {
-			if (miss || !parse_double(v, 0, 1, &cfg->link.reorder))
-				return miss ? EXIT_USAGE
-					    : bad(cmd,
-						  "--reorder must be a "
-						  "fraction between 0 and 1, "
-						  "not '%s'",
-						  v);
-		} else if (VALUE("--duplicate")) {
-			if (miss ||
-			    !parse_double(v, 0, 1, &cfg->link.duplicate))
-				return miss ? EXIT_USAGE
-					    : bad(cmd,
-						  "--duplicate must be a "
-						  "fraction between 0 and 1, "
-						  "not '%s'",
-						  v);
-		} else if (VALUE("--tamper")) {
-			if (miss || !parse_double(v, 0, 1, &cfg->link.tamper))
-				return miss ? EXIT_USAGE
-					    : bad(cmd,
-						  "--tamper must be a "
-						  "fraction between 0 and 1, "
-						  "not '%s'",
-						  v);
-		} else if (VALUE("--rate-kbps")) {
-			if (miss || !parse_u64(v, 0, 10000000, &u))
-				return miss ? EXIT_USAGE
-					    : bad(cmd,
-						  "--rate-kbps must be a "
-						  "whole number of kbit/s "
-						  "(0 = no cap), not '%s'",
-						  v);
-			cfg->link.rate_kbps = (uint32_t)u;
-		} else if (VALUE("--seed")) {
-			if (miss || !parse_u64(v, 0, UINT64_MAX, &cfg->seed))
-				return miss ? EXIT_USAGE
-					    : bad(cmd,
-						  "--seed must be a whole "
-						  "number, not '%s'",
-						  v);
-		} else if (VALUE("--video-size")) {
-			if (miss || !parse_size(v, &cfg->width, &cfg->height))
-				return miss ? EXIT_USAGE
-					    : bad(cmd,
-						  "--video-size must be WxH "
-						  "with even sizes from 64 to "
-						  "4096, not '%s'",
-						  v);
-		} else if (VALUE("--kbps")) {
-			if (miss || !parse_u64(v, 50, 50000, &u))
-				return miss ? EXIT_USAGE
-					    : bad(cmd,
-						  "--kbps must be a video "
-						  "bitrate from 50 to 50000 "
-						  "kbit/s, not '%s'",
-						  v);
-			cfg->video_kbps = (unsigned)u;
-		} else if (VALUE("--video")) {
-			if (miss)
-				return EXIT_USAGE;
-			cfg->video_src = v;
-		} else if (VALUE("--audio")) {
-			if (miss)
-				return EXIT_USAGE;
-			cfg->audio_src = v;
-		} else if (VALUE("--record")) {
-			if (miss)
-				return EXIT_USAGE;
-			cfg->record_dir = v;
-		} else {
-			return bad(cmd, "unknown option '%s'", a);
+				*(uint64_t *)o->target = u;
+			break;
 		}
-#undef VALUE
-	}
-	{
-		const char *what;
+		case OPT_SIZE: {
+			int *wh = o->target;
 
-		if (hl_link_params_check(&cfg->link, &what)) {
-			if (strcmp(what, "loss") == 0 && cfg->link.burst > 1)
-				return bad(cmd,
-					   "--loss is too high for --burst "
-					   "%g: with bursts of N packets the "
-					   "loss can be at most N/(N+1)",
-					   cfg->link.burst);
-			return bad(cmd,
-				   "the network option for '%s' is out "
-				   "of range",
-				   what);
+			if (!parse_size(v, &wh[0], &wh[1]))
+				goto invalid;
+			break;
 		}
+		case OPT_PATH:
+			if (!*v || strlen(v) > 4000)
+				goto invalid;
+			*(const char **)o->target = v;
+			break;
+		case OPT_FLAG:
+			break;
+		}
+		continue;
+	invalid:
+		return bad(cmd, "%s must be %s, not '%s'", o->name, o->expect,
+			   v);
+	}
+	return 0;
+}
+
+/* The options of `sim` (and, for the call settings, `demo`). */
+struct sim_opts {
+	struct hl_sim_config cfg;
+	int size[2];
+	uint64_t seed;
+	bool json;
+};
+
+static int parse_sim_options(const char *cmd, int argc, char **argv,
+			     struct sim_opts *so, bool *size_given)
+{
+	struct hl_sim_config *cfg = &so->cfg;
+	struct hl_link_params *l = &cfg->link;
+	struct opt t[] = {
+		{"--seconds", OPT_DOUBLE, 0.001, 86400,
+		 "a number of seconds between 0.001 and 86400", &cfg->seconds,
+		 false},
+		{"--loss", OPT_DOUBLE, 0, 1, "a fraction between 0 and 1",
+		 &l->loss, false},
+		{"--burst", OPT_DOUBLE, 0, 1000,
+		 "a mean burst length between 0 and 1000 packets", &l->burst,
+		 false},
+		{"--delay-ms", OPT_MS, 0, 10000,
+		 "a number of milliseconds between 0 and 10000", &l->delay_us,
+		 false},
+		{"--jitter-ms", OPT_MS, 0, 10000,
+		 "a number of milliseconds between 0 and 10000", &l->jitter_us,
+		 false},
+		{"--reorder", OPT_DOUBLE, 0, 1, "a fraction between 0 and 1",
+		 &l->reorder, false},
+		{"--duplicate", OPT_DOUBLE, 0, 1, "a fraction between 0 and 1",
+		 &l->duplicate, false},
+		{"--tamper", OPT_DOUBLE, 0, 1, "a fraction between 0 and 1",
+		 &l->tamper, false},
+		{"--rate-kbps", OPT_U32, 0, 10000000,
+		 "a whole number of kbit/s (0 = no cap)", &l->rate_kbps, false},
+		{"--seed", OPT_U64, 0, 1.8e19, "a whole number", &cfg->seed,
+		 false},
+		{"--video-size", OPT_SIZE, 0, 0,
+		 "WxH with even sizes from 64 to 4096", so->size, false},
+		{"--kbps", OPT_U32, 50, 50000,
+		 "a video bitrate from 50 to 50000 kbit/s", &cfg->video_kbps,
+		 false},
+		{"--video", OPT_PATH, 0, 0, "'test' or a .y4m file",
+		 &cfg->video_src, false},
+		{"--audio", OPT_PATH, 0, 0, "'test' or a .wav file",
+		 &cfg->audio_src, false},
+		{"--record", OPT_PATH, 0, 0, "a folder", &cfg->record_dir,
+		 false},
+		{"--json", OPT_FLAG, 0, 0, "", &so->json, false},
+	};
+	const char *what;
+	int rc;
+
+	rc = parse_opts(cmd, argc, argv, t, HL_ARRAY_SIZE(t), sim_usage);
+	if (rc)
+		return rc;
+	*size_given = t[10].seen;
+	if (*size_given) {
+		cfg->width = so->size[0];
+		cfg->height = so->size[1];
+	}
+	if (hl_link_params_check(&cfg->link, &what)) {
+		if (strcmp(what, "loss") == 0 && cfg->link.burst > 1)
+			return bad(cmd,
+				   "--loss is too high for --burst %g: with "
+				   "bursts of N packets the loss can be at "
+				   "most N/(N+1)",
+				   cfg->link.burst);
+		return bad(cmd, "the network option for '%s' is out of range",
+			   what);
 	}
 	return 0;
 }
@@ -518,30 +517,30 @@ static int prepare_media(const char *cmd, struct hl_sim_config *cfg,
 
 static int cmd_sim(int argc, char **argv)
 {
-	struct hl_sim_config cfg;
+	struct sim_opts so;
 	struct hl_sim_result res;
-	bool json = false;
+	bool size_given;
 	char *out;
 	int rc, err;
 
-	hl_sim_config_defaults(&cfg);
-	rc = parse_sim_options("sim", argc, argv, &cfg, &json);
+	memset(&so, 0, sizeof(so));
+	hl_sim_config_defaults(&so.cfg);
+	rc = parse_sim_options("sim", argc, argv, &so, &size_given);
 	if (!rc)
-		rc = prepare_media("sim", &cfg, size_given(argc, argv));
+		rc = prepare_media("sim", &so.cfg, size_given);
 	if (rc)
 		return rc;
-	err = run_sim(&cfg, &res);
+	err = run_sim(&so.cfg, &res);
 	if (err) {
 		fprintf(stderr, "%s sim: the simulation failed: %s\n", prog,
 			hl_strerror(err));
 		return 1;
 	}
-	if (json) {
-		err = hl_sim_report_json(&cfg, &res, &out);
+	if (so.json) {
+		err = hl_sim_report_json(&so.cfg, &res, &out);
 		if (err) {
 			fprintf(stderr,
-				"%s sim: could not write the report: "
-				"%s\n",
+				"%s sim: could not write the report: %s\n",
 				prog, hl_strerror(err));
 			hl_sim_result_free(&res);
 			return 1;
@@ -549,7 +548,7 @@ static int cmd_sim(int argc, char **argv)
 		fputs(out, stdout);
 		hl_free(out);
 	} else {
-		print_summary(&cfg, &res, stdout);
+		print_summary(&so.cfg, &res, stdout);
 	}
 	hl_sim_result_free(&res);
 	if (fflush(stdout) != 0) {
@@ -575,8 +574,10 @@ static int mkdir_p(const char *path)
 	char buf[4096];
 	size_t n = strlen(path);
 
-	if (n == 0 || n >= sizeof(buf))
+	if (n == 0 || n >= sizeof(buf)) {
+		errno = ENAMETOOLONG;
 		return -1;
+	}
 	memcpy(buf, path, n + 1);
 	for (size_t i = 1; i <= n; i++) {
 		if (buf[i] == '/' || buf[i] == 0) {
@@ -591,46 +592,42 @@ static int mkdir_p(const char *path)
 	return 0;
 }
 
+static int write_file(const char *path, const char *text)
+{
+	FILE *f = fopen(path, "w");
+	int ok;
+
+	if (!f)
+		return -1;
+	ok = fputs(text, f) >= 0;
+	if (fclose(f) != 0)
+		ok = 0;
+	return ok ? 0 : -1;
+}
+
 static int cmd_demo(int argc, char **argv)
 {
 	struct hl_sim_config cfg;
 	struct hl_sim_result res;
 	const char *outdir = "out/demo";
+	struct opt t[] = {
+		{"--seconds", OPT_DOUBLE, 0.001, 86400,
+		 "a number of seconds between 0.001 and 86400", &cfg.seconds,
+		 false},
+		{"--out", OPT_PATH, 0, 0, "a folder", &outdir, false},
+	};
 	char path[4200];
 	char *json;
-	FILE *f;
 	bool ok;
 	int err;
 
 	hl_sim_config_defaults(&cfg);
-	for (int i = 1; i < argc; i++) {
-		const char *v;
-		bool miss;
-
-		if (strcmp(argv[i], "--help") == 0 ||
-		    strcmp(argv[i], "-h") == 0) {
-			demo_usage(stdout);
-			return 0;
-		}
-		if ((v = opt_value(argc, argv, &i, "--seconds", &miss))) {
-			if (!parse_double(v, 0.001, 86400, &cfg.seconds))
-				return bad("demo",
-					   "--seconds must be a number of "
-					   "seconds between 0.001 and 86400, "
-					   "not '%s'",
-					   v);
-		} else if ((v = opt_value(argc, argv, &i, "--out", &miss))) {
-			outdir = v;
-		} else if (miss) {
-			return bad("demo", "option %s needs a value", argv[i]);
-		} else {
-			return bad("demo", "unknown option '%s'", argv[i]);
-		}
-	}
+	err = parse_opts("demo", argc, argv, t, HL_ARRAY_SIZE(t), demo_usage);
+	if (err)
+		return err;
 	if (mkdir_p(outdir) != 0) {
 		fprintf(stderr,
-			"%s demo: cannot create the output folder "
-			"%s: %s\n",
+			"%s demo: cannot create the output folder %s: %s\n",
 			prog, outdir, strerror(errno));
 		return 1;
 	}
@@ -645,11 +642,10 @@ static int cmd_demo(int argc, char **argv)
 		return 1;
 	}
 	print_summary(&cfg, &res, stdout);
+	snprintf(path, sizeof(path), "%s/report.json", outdir);
 	err = hl_sim_report_json(&cfg, &res, &json);
 	if (!err) {
-		snprintf(path, sizeof(path), "%s/report.json", outdir);
-		f = fopen(path, "w");
-		if (!f || fputs(json, f) < 0 || fclose(f) != 0) {
+		if (write_file(path, json) != 0) {
 			fprintf(stderr, "%s demo: cannot write %s: %s\n", prog,
 				path, strerror(errno));
 			err = HL_EIO;

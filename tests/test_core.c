@@ -506,6 +506,71 @@ static int test_blackout_recovers_with_keyframe(void)
 	return 0;
 }
 
+/* Give every video packet sent in [1.0, 1.2) s its neighbour frame's
+ * PictureID (flip the lowest bit): frames swap places in decode order
+ * unless the PictureID is authenticated. */
+static bool pid_swap_hook(void *ctx, uint8_t *pkt, size_t *len, uint64_t t)
+{
+	(void)ctx;
+	if (*len > 16 && (pkt[1] & 0x7f) == HL_PT_VP8 && t >= 1000000 &&
+	    t < 1200000)
+		pkt[15] ^= 1; /* RTP header 12 + descriptor bytes 0, 1, 2-3 */
+	return true;
+}
+
+static int test_swapped_picture_ids_fail_closed(void)
+{
+	struct hl_link_params lp = {.delay_us = 20000};
+	struct hl_call_stats a, b;
+	struct run r;
+
+	HT_OK(run_init(&r, &lp, 0, false));
+	r.hook = pid_swap_hook;
+	HT_OK(run_for(&r, 3000000, 4000000));
+	hl_call_stats(r.p[0].call, &a);
+	hl_call_stats(r.p[1].call, &b);
+	HT_ASSERT(b.auth_failures >= 5);
+	/* The mock decoder refuses frames out of order: none came. */
+	HT_EQ_INT(b.video_decode_errors, 0);
+	HT_ASSERT(r.p[1].frames_shown >= a.video_frames_sent - 1);
+	run_free(&r);
+	return 0;
+}
+
+/* Move one video packet 20000 sequence numbers ahead. */
+static bool seq_jump_hook(void *ctx, uint8_t *pkt, size_t *len, uint64_t t)
+{
+	bool *done = ctx;
+
+	if (!*done && *len > 16 && (pkt[1] & 0x7f) == HL_PT_VP8 &&
+	    t >= 1000000) {
+		hl_put_be16(pkt + 2, (uint16_t)(hl_get_be16(pkt + 2) + 20000));
+		*done = true;
+	}
+	return true;
+}
+
+static int test_far_sequence_jump_is_ignored(void)
+{
+	struct hl_link_params lp = {.delay_us = 20000};
+	struct hl_call_stats a, b;
+	struct run r;
+	bool done = false;
+
+	HT_OK(run_init(&r, &lp, 0, false));
+	r.hook = seq_jump_hook;
+	r.hook_ctx = &done;
+	HT_OK(run_for(&r, 3000000, 4000000));
+	hl_call_stats(r.p[0].call, &a);
+	hl_call_stats(r.p[1].call, &b);
+	HT_ASSERT(done);
+	HT_EQ_INT(b.video_decode_errors, 0);
+	HT_EQ_INT(b.plis_sent, 0);
+	HT_EQ_INT(r.p[1].frames_shown, a.video_frames_sent);
+	run_free(&r);
+	return 0;
+}
+
 static int test_garbage_datagrams(void)
 {
 	struct hl_link_params lp = {.delay_us = 10000};
@@ -593,6 +658,8 @@ static const struct hl_test tests[] = {
 	HT_TEST(test_network_duplicates_are_not_replays),
 	HT_TEST(test_rekey_is_seamless),
 	HT_TEST(test_blackout_recovers_with_keyframe),
+	HT_TEST(test_swapped_picture_ids_fail_closed),
+	HT_TEST(test_far_sequence_jump_is_ignored),
 	HT_TEST(test_garbage_datagrams),
 	HT_TEST_OOM(test_call_new_oom),
 	HT_TEST(test_bad_config),

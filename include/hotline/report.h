@@ -70,7 +70,13 @@ void hl_vmeter_free(struct hl_vmeter *m);
 /* A picture shown at shown_us (same clock as the stamps' capture times). */
 int hl_vmeter_frame(struct hl_vmeter *m, const struct hl_image *img,
 		    uint64_t shown_us) HL_MUST_CHECK;
-void hl_vmeter_summary(const struct hl_vmeter *m, struct hl_vmeter_summary *s);
+/*
+ * The figures so far.  last_capture_us: when the sender captured its last
+ * picture (0 if unknown), so that a freeze lasting to the end of the call
+ * is counted too.
+ */
+void hl_vmeter_summary(const struct hl_vmeter *m, uint64_t last_capture_us,
+		       struct hl_vmeter_summary *s);
 
 /* ---- audio meter ---------------------------------------------------- */
 

@@ -338,6 +338,9 @@ int hl_vp8_desc_write(const struct hl_vp8_desc *d, uint8_t *out, size_t cap,
 		      size_t *len) HL_MUST_CHECK;
 
 /* RFC 7741 §4.3 / RFC 6386 §9.1 frame header at the start of a frame. */
+#define HL_VP8_KEY_HEADER   10 /* frame tag, start code, sizes */
+#define HL_VP8_DELTA_HEADER 3  /* frame tag */
+
 struct hl_vp8_frame_info {
 	bool keyframe;
 	uint8_t version;

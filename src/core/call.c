@@ -148,7 +148,9 @@ static int check_config(const struct hl_call_config *cfg)
 	    cfg->video_kbps > 100000 || cfg->audio_kbps < 6 ||
 	    cfg->audio_kbps > 510)
 		return HL_EINVAL;
-	if (cfg->mtu < 200 || cfg->mtu > PKT_MAX)
+	if (cfg->mtu < 200 || cfg->mtu > PKT_MAX - RTX_EXTRA)
+		return HL_EINVAL;
+	if (cfg->rtcp_interval_us < 10000 || cfg->rtcp_interval_us > 60000000)
 		return HL_EINVAL;
 	if (!hl_sframe_suite_supported(cfg->keys.suite) || !cfg->keys.len ||
 	    cfg->keys.len > HL_CALL_KEY_MAX)
@@ -401,7 +403,7 @@ static void rerequest_stalled(struct hl_call *c, uint64_t now)
 	hl_nack_request_range(c->nack, first, last, now);
 }
 
-static uint64_t pli_interval(const struct hl_call *c)
+uint64_t call_pli_interval(const struct hl_call *c)
 {
 	uint64_t iv = call_rtt_us(c) * 3 / 2 + 100000;
 
@@ -420,7 +422,7 @@ uint64_t hl_call_next_timeout(const struct hl_call *c)
 	t = HL_MIN(t, x);
 	if (c->want_key)
 		t = HL_MIN(t, c->pli_sent_once
-				      ? c->last_pli_us + pli_interval(c)
+				      ? c->last_pli_us + call_pli_interval(c)
 				      : 0);
 	t = HL_MIN(t, c->next_rekey_us);
 	t = HL_MIN(t, c->hold_until);
@@ -500,7 +502,7 @@ void hl_call_stats(const struct hl_call *c, struct hl_call_stats *st)
 	st->audio_decoded = as.decoded;
 	st->audio_fec = as.fec;
 	st->audio_concealed = as.concealed;
-	st->audio_late = as.late;
+	st->audio_late = as.late + c->audio_late;
 	st->audio_red_distance = c->red_distance;
 	st->target_kbps = hl_cc_target_kbps(c->cc);
 	st->duplicates += as.duplicates;

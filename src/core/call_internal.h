@@ -12,7 +12,10 @@
 #define HIST_SIZE    1024 /* sent video packets kept for retransmission */
 #define TXQ_SIZE     1024 /* datagrams waiting for hl_call_poll_transmit */
 #define PKT_MAX	     HL_RTP_MAX_PACKET
-#define VP8_DESC_LEN 4 /* X, I, 15-bit PictureID */
+#define VP8_DESC_LEN 4	 /* X, I, 15-bit PictureID */
+#define RTX_EXTRA    2	 /* RTX adds the original sequence number */
+#define PID_AAD_LEN  2	 /* the PictureID, authenticated as SFrame metadata */
+#define SEQ_JUMP_MAX 100 /* larger jumps need the next packet to confirm */
 /* From this much loss, NACK/PLI and retransmissions are sent twice: a
  * repair that itself gets lost costs a whole round trip. */
 #define DUP_REPAIR_LOSS 0.03
@@ -31,8 +34,7 @@ struct red_frame {
 struct hist_entry {
 	bool used;
 	uint16_t seq;
-	uint16_t len; /* whole RTP packet */
-	uint64_t sent_us;
+	uint16_t len;	 /* whole RTP packet */
 	uint64_t rtx_us; /* last retransmission, 0: never */
 	uint8_t pkt[PKT_MAX];
 };
@@ -47,6 +49,7 @@ struct sr_map {
 	bool valid;
 	uint64_t ntp_us;
 	uint32_t rtp_ts;
+	unsigned rejected; /* SRs in a row that disagreed with this one */
 };
 
 struct hl_call {
@@ -68,8 +71,8 @@ struct hl_call {
 	uint32_t ts_off_audio, ts_off_video;
 	uint16_t picture_id;
 	bool force_key;
-	uint64_t last_key_us;
-	bool sent_any_key;
+	uint64_t audio_frames; /* RTP audio time = offset + 960 per frame */
+	uint64_t last_audio_capture_us;
 	uint32_t pkts_audio, pkts_video; /* SR sender info */
 	uint32_t octets_audio, octets_video;
 	bool sent_audio, sent_video;
@@ -87,6 +90,9 @@ struct hl_call {
 	struct hl_rtp_rx_stats rx_audio, rx_video;
 	bool video_seq_started, audio_ts_started;
 	uint64_t video_seq_ref, audio_ts_ref;
+	bool seq_jump_pending; /* an unconfirmed far sequence number */
+	uint64_t seq_jump;
+	uint64_t audio_late; /* arrived after their playout: not decrypted */
 	struct hl_vbuf *vbuf;
 	struct hl_nack *nack;
 	struct hl_abuf *abuf;
@@ -120,6 +126,8 @@ struct hl_call {
 /* call.c */
 int call_enqueue(struct hl_call *c, const uint8_t *pkt, size_t len);
 uint64_t call_rtt_us(const struct hl_call *c);
+/* How often a key frame is asked for again while none comes. */
+uint64_t call_pli_interval(const struct hl_call *c);
 
 /* send.c */
 int call_send_video(struct hl_call *c, const struct hl_image *img,
@@ -127,6 +135,8 @@ int call_send_video(struct hl_call *c, const struct hl_image *img,
 int call_send_audio(struct hl_call *c, const int16_t *pcm, uint64_t capture_us,
 		    uint64_t now);
 int call_retransmit(struct hl_call *c, uint16_t seq, uint64_t now);
+/* The audio stream's RTP time at now (for sender reports). */
+uint32_t call_audio_ts_at(const struct hl_call *c, uint64_t now);
 
 /* recv.c */
 int call_recv_rtp(struct hl_call *c, const uint8_t *pkt, size_t len,

@@ -38,8 +38,13 @@ static int recv_audio_frame(struct hl_call *c, uint64_t ts, const uint8_t *data,
 			c->st.duplicates++; /* same frame again */
 		return 0;
 	}
-	if (redundant && hl_abuf_is_late(c->abuf, ts))
-		return 0; /* a copy of a frame already played */
+	if (hl_abuf_is_late(c->abuf, ts)) {
+		/* Its time has passed (played, rebuilt or concealed): not
+		 * decrypted, so a late copy is never taken for a replay. */
+		if (!redundant)
+			c->audio_late++;
+		return 0;
+	}
 	err = hl_sframe_decrypt(c->rx_sframe, NULL, 0, data, len, plain,
 				sizeof(plain), &plen, NULL);
 	if (err)
@@ -89,18 +94,26 @@ static int drain_complete(struct hl_call *c, uint64_t now)
 	struct hl_vbuf_frame f;
 
 	while (hl_vbuf_pop_complete(c->vbuf, &f) == 0) {
+		uint8_t meta[HL_VP8_KEY_HEADER + PID_AAD_LEN];
 		size_t clear, plen;
 		int err;
 
-		/* The clear VP8 header's P bit says key (10) or delta (3). */
-		clear = f.len && !(f.data[0] & 1) ? 10 : 3;
+		/* The clear VP8 header's P bit says key (10) or delta (3);
+		 * the metadata also authenticates the PictureID by which the
+		 * frame will be ordered (docs/protocol.md §3.3). */
+		clear = f.len && !(f.data[0] & 1) ? HL_VP8_KEY_HEADER
+						  : HL_VP8_DELTA_HEADER;
 		err = f.len > clear ? 0 : HL_EAUTH;
 		if (!err) {
+			memcpy(meta, f.data, clear);
+			hl_put_be16(meta + clear,
+				    (uint16_t)(0x8000 | (f.pid & 0x7fff)));
 			memcpy(c->plain_buf, f.data, clear);
 			err = hl_sframe_decrypt(
-				c->rx_sframe, f.data, clear, f.data + clear,
-				f.len - clear, c->plain_buf + clear,
-				FRAME_BUF_MAX - clear, &plen, NULL);
+				c->rx_sframe, meta, clear + PID_AAD_LEN,
+				f.data + clear, f.len - clear,
+				c->plain_buf + clear, FRAME_BUF_MAX - clear,
+				&plen, NULL);
 		}
 		if (err) {
 			hl_vbuf_reject(c->vbuf, &f);
@@ -109,9 +122,10 @@ static int drain_complete(struct hl_call *c, uint64_t now)
 						      f.last_seq, now);
 			continue;
 		}
+		/* Cannot fail: the frame was just popped and the plaintext
+		 * is shorter than what it holds. */
 		err = hl_vbuf_accept(c->vbuf, &f, c->plain_buf, clear + plen);
-		if (err == HL_ENOMEM)
-			return err;
+		(void)err;
 	}
 	return 0;
 }
@@ -134,7 +148,18 @@ static int recv_video(struct hl_call *c, const struct hl_rtp_header *h,
 		c->video_seq_ref = ((uint64_t)1 << 32) | seq;
 	}
 	seq64 = hl_seq_unwrap16(c->video_seq_ref, seq);
-	if (seq64 > c->video_seq_ref && seq64 - c->video_seq_ref < 3000)
+	if (seq64 > c->video_seq_ref + SEQ_JUMP_MAX) {
+		/* RTP headers are not end-to-end authenticated: a far jump
+		 * counts only once the packet after it confirms it. */
+		if (!c->seq_jump_pending || seq64 != c->seq_jump + 1) {
+			c->seq_jump_pending = true;
+			c->seq_jump = seq64;
+			c->st.malformed++;
+			return 0;
+		}
+		c->seq_jump_pending = false;
+	}
+	if (seq64 > c->video_seq_ref)
 		c->video_seq_ref = seq64;
 	if (hl_nack_on_packet(c->nack, seq64, now))
 		c->want_key = true;
@@ -149,8 +174,6 @@ static int recv_video(struct hl_call *c, const struct hl_rtp_header *h,
 	err = hl_vbuf_insert(c->vbuf, &p, now);
 	if (err == HL_ENOMEM)
 		return err;
-	if (err == HL_EREPLAY)
-		c->st.duplicates++;
 	err = drain_complete(c, now);
 	if (err)
 		return err;
@@ -276,16 +299,41 @@ static void on_report_blocks(struct hl_call *c,
 	}
 }
 
+/*
+ * Take a sender report's (NTP, RTP) pair as the stream's clock mapping
+ * unless it disagrees with the one we hold by more than 100 ms; three
+ * such reports in a row mean the sender's clock really moved.  (RTCP is
+ * not end-to-end authenticated; this bounds what one altered report can
+ * do to A/V sync.)
+ */
+static void update_sr_map(struct sr_map *m, uint64_t ntp_us, uint32_t rtp,
+			  uint32_t clock)
+{
+	if (m->valid) {
+		int64_t d_ntp = (int64_t)(ntp_us - m->ntp_us);
+		int64_t d_rtp = (int64_t)(int32_t)(rtp - m->rtp_ts) * 1000000 /
+				(int64_t)clock;
+		int64_t skew = d_ntp - d_rtp;
+
+		if ((skew > 100000 || skew < -100000) && ++m->rejected < 3)
+			return;
+	}
+	m->valid = true;
+	m->ntp_us = ntp_us;
+	m->rtp_ts = rtp;
+	m->rejected = 0;
+}
+
 static void on_sr(struct hl_call *c, const struct hl_rtcp_sr *sr, uint64_t now)
 {
-	struct sr_map m = {true, hl_ntp_to_us(sr->ntp), sr->rtp_ts};
+	uint64_t ntp_us = hl_ntp_to_us(sr->ntp);
 
 	if (sr->ssrc == c->remote.audio) {
 		hl_rtp_rx_stats_on_sr(&c->rx_audio, sr->ntp, now);
-		c->sr_audio = m;
+		update_sr_map(&c->sr_audio, ntp_us, sr->rtp_ts, HL_OPUS_CLOCK);
 	} else if (sr->ssrc == c->remote.video) {
 		hl_rtp_rx_stats_on_sr(&c->rx_video, sr->ntp, now);
-		c->sr_video = m;
+		update_sr_map(&c->sr_video, ntp_us, sr->rtp_ts, HL_VP8_CLOCK);
 	}
 	on_report_blocks(c, sr->blocks, sr->n_blocks, now);
 }
@@ -384,10 +432,8 @@ int call_send_feedback(struct hl_call *c, uint64_t now)
 		c->st.nacks_sent += n;
 	}
 	if (c->want_key) {
-		uint64_t iv = call_rtt_us(c) * 3 / 2 + 100000;
-
-		iv = HL_MAX(iv, 200000);
-		if (!c->pli_sent_once || now - c->last_pli_us >= iv) {
+		if (!c->pli_sent_once ||
+		    now - c->last_pli_us >= call_pli_interval(c)) {
 			err = hl_rtcp_write_pli(c->local.video, c->remote.video,
 						pkt, sizeof(pkt), &len);
 			if (!err)
@@ -446,8 +492,7 @@ int call_send_report(struct hl_call *c, uint64_t now)
 		}
 		if (c->sent_audio) {
 			sr.ssrc = c->local.audio;
-			sr.rtp_ts =
-				c->ts_off_audio + (uint32_t)(now * 48 / 1000);
+			sr.rtp_ts = call_audio_ts_at(c, now);
 			sr.packet_count = c->pkts_audio;
 			sr.octet_count = c->octets_audio;
 			sr.n_blocks = (uint8_t)nb;
@@ -494,6 +539,7 @@ static bool capture_of(const struct sr_map *m, uint32_t ts, uint32_t clock,
 int hl_call_poll_video(struct hl_call *c, uint64_t now,
 		       struct hl_video_out *out)
 {
+	c->hold_until = UINT64_MAX;
 	for (;;) {
 		struct hl_vbuf_frame f;
 		const struct hl_image *img;
@@ -507,7 +553,6 @@ int hl_call_poll_video(struct hl_call *c, uint64_t now,
 			c->want_key = true;
 		if (err)
 			return err;
-		c->hold_until = UINT64_MAX;
 		/* A/V sync: show the picture when the sound of the same
 		 * instant plays (both mapped through the sender's SRs). */
 		if (c->cfg.av_sync && c->audio_playing &&

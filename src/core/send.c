@@ -15,21 +15,37 @@
 
 #include "call_internal.h"
 
-/* RTP timestamps follow capture time on each stream's clock. */
+/* Video RTP time follows capture time (90 kHz). */
 static uint32_t video_ts(const struct hl_call *c, uint64_t us)
 {
 	return c->ts_off_video + (uint32_t)(us * 9 / 100);
 }
 
-static uint32_t audio_ts(const struct hl_call *c, uint64_t us)
+/*
+ * Audio RTP time counts samples: exactly 960 per 20 ms frame whatever the
+ * capture clock's jitter, so the receiver can place every frame.
+ */
+static uint32_t audio_ts(const struct hl_call *c)
 {
-	return c->ts_off_audio + (uint32_t)(us * 48 / 1000);
+	return c->ts_off_audio + (uint32_t)(c->audio_frames * 960);
+}
+
+uint32_t call_audio_ts_at(const struct hl_call *c, uint64_t now)
+{
+	int64_t d = (int64_t)now - (int64_t)c->last_audio_capture_us;
+
+	if (!c->audio_frames)
+		return c->ts_off_audio;
+	/* the last frame's time, moved on to now */
+	return c->ts_off_audio +
+	       (uint32_t)((int64_t)(c->audio_frames - 1) * 960 + d * 48 / 1000);
 }
 
 static int packetize_video(struct hl_call *c, const uint8_t *frame, size_t len,
 			   uint32_t ts, uint64_t now)
 {
-	size_t max = c->cfg.mtu - HL_RTP_HEADER_MIN - VP8_DESC_LEN;
+	/* Room for the RTX prefix, so retransmissions fit the MTU too. */
+	size_t max = c->cfg.mtu - HL_RTP_HEADER_MIN - VP8_DESC_LEN - RTX_EXTRA;
 	size_t n = hl_rtp_split_count(len, max), off = 0;
 	uint8_t pkt[PKT_MAX];
 	int err = 0;
@@ -66,7 +82,6 @@ static int packetize_video(struct hl_call *c, const uint8_t *frame, size_t len,
 		he->used = true;
 		he->seq = h.seq;
 		he->len = (uint16_t)(hlen + dlen + part);
-		he->sent_us = now;
 		he->rtx_us = 0;
 		memcpy(he->pkt, pkt, he->len);
 		c->pkts_video++;
@@ -81,6 +96,7 @@ int call_send_video(struct hl_call *c, const struct hl_image *img,
 {
 	struct hl_vp8_frame_info info;
 	struct hl_encoded enc;
+	uint8_t meta[HL_VP8_KEY_HEADER + PID_AAD_LEN];
 	size_t clear, elen;
 	bool force = c->force_key;
 	int err;
@@ -96,13 +112,20 @@ int call_send_video(struct hl_call *c, const struct hl_image *img,
 	if (err)
 		return HL_ECODEC;
 	clear = info.header_len;
-	if (clear > enc.len)
+	if (clear > enc.len || clear > HL_VP8_KEY_HEADER)
 		return HL_ECODEC;
-	/* frame = clear VP8 header || SFrame(header as metadata, rest) */
+	/*
+	 * frame = clear VP8 header || SFrame(rest), authenticating the clear
+	 * header and the PictureID that orders decoding (docs/protocol.md
+	 * §3.3): metadata = header || 0x8000 | PictureID.
+	 */
+	memcpy(meta, enc.data, clear);
+	hl_put_be16(meta + clear, (uint16_t)(0x8000 | c->picture_id));
 	memcpy(c->frame_buf, enc.data, clear);
-	err = hl_sframe_encrypt(c->tx_sframe, enc.data, clear, enc.data + clear,
-				enc.len - clear, c->frame_buf + clear,
-				FRAME_BUF_MAX - clear, &elen);
+	err = hl_sframe_encrypt(c->tx_sframe, meta, clear + PID_AAD_LEN,
+				enc.data + clear, enc.len - clear,
+				c->frame_buf + clear, FRAME_BUF_MAX - clear,
+				&elen);
 	if (err)
 		return err;
 	err = packetize_video(c, c->frame_buf, clear + elen,
@@ -115,8 +138,6 @@ int call_send_video(struct hl_call *c, const struct hl_image *img,
 	c->st.video_bytes_sent += enc.len;
 	if (info.keyframe) {
 		c->st.video_keyframes_sent++;
-		c->last_key_us = now;
-		c->sent_any_key = true;
 		c->force_key = false;
 	}
 	return 0;
@@ -135,10 +156,13 @@ int call_send_audio(struct hl_call *c, const int16_t *pcm, uint64_t capture_us,
 	struct hl_red_block blocks[RED_KEEP + 1];
 	struct hl_rtp_header h = {
 		.pt = HL_PT_OPUS,
-		.ts = audio_ts(c, capture_us),
+		.ts = audio_ts(c),
 		.ssrc = c->local.audio,
+		.seq = c->seq_audio,
+		.marker = !c->sent_audio, /* first packet of a talkspurt */
 	};
-	size_t olen, hlen, plen, len, nb = 0;
+	size_t olen, plen, len, nb = 0;
+	size_t room = c->cfg.mtu - HL_RTP_HEADER_MIN - 1;
 	int err;
 
 	(void)now;
@@ -149,13 +173,18 @@ int call_send_audio(struct hl_call *c, const int16_t *pcm, uint64_t capture_us,
 				sizeof(prot), &plen);
 	if (err)
 		return err;
-	for (unsigned d = c->red_distance; d > 0; d--) {
+	if (plen > room)
+		return HL_ETOOBIG;
+	room -= plen;
+	/* Earlier frames ride along while they fit in the MTU. */
+	for (unsigned d = HL_MIN(c->red_distance, RED_KEEP); d > 0; d--) {
 		const struct red_frame *r = &c->red[d - 1];
 		uint32_t off = h.ts - r->ts;
 
 		if (!r->used || off > HL_RED_MAX_OFFSET ||
-		    r->len > HL_RED_MAX_LEN)
+		    r->len > HL_RED_MAX_LEN || (size_t)r->len + 4 > room)
 			continue;
+		room -= (size_t)r->len + 4;
 		blocks[nb].pt = HL_PT_OPUS;
 		blocks[nb].ts_offset = (uint16_t)off;
 		blocks[nb].data = r->data;
@@ -167,20 +196,21 @@ int call_send_audio(struct hl_call *c, const int16_t *pcm, uint64_t capture_us,
 	blocks[nb].data = prot;
 	blocks[nb].len = plen;
 	nb++;
-	h.marker = !c->sent_audio; /* first packet of a talkspurt */
-	h.seq = c->seq_audio++;
 	if (nb > 1)
 		h.pt = HL_PT_RED;
-	err = hl_rtp_write_header(&h, pkt, sizeof(pkt), &hlen);
-	if (err)
-		return err;
-	if (nb > 1)
-		err = hl_red_write(blocks, nb, pkt + hlen, sizeof(pkt) - hlen,
-				   &len);
-	else if (plen > sizeof(pkt) - hlen)
-		err = HL_ETOOBIG;
-	else
-		memcpy(pkt + hlen, prot, len = plen);
+	err = hl_rtp_write_header(&h, pkt, sizeof(pkt), &len);
+	if (!err && nb > 1) {
+		size_t rlen;
+
+		err = hl_red_write(blocks, nb, pkt + len, sizeof(pkt) - len,
+				   &rlen);
+		len += rlen;
+	} else if (!err) {
+		memcpy(pkt + len, prot, plen);
+		len += plen;
+	}
+	if (!err)
+		err = call_enqueue(c, pkt, len);
 	if (err)
 		return err;
 	c->red[1] = c->red[0];
@@ -188,11 +218,14 @@ int call_send_audio(struct hl_call *c, const int16_t *pcm, uint64_t capture_us,
 	c->red[0].ts = h.ts;
 	c->red[0].len = (uint16_t)plen;
 	memcpy(c->red[0].data, prot, plen);
+	c->seq_audio++;
+	c->audio_frames++;
+	c->last_audio_capture_us = capture_us;
 	c->sent_audio = true;
 	c->pkts_audio++;
-	c->octets_audio += (uint32_t)len;
+	c->octets_audio += (uint32_t)(len - HL_RTP_HEADER_MIN);
 	c->st.audio_frames_sent++;
-	return call_enqueue(c, pkt, hlen + len);
+	return 0;
 }
 
 /*

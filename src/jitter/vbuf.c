@@ -23,6 +23,7 @@
 
 struct slot {
 	bool used;
+	bool consumed; /* seq went into a frame: a second copy is a duplicate */
 	bool marker;
 	bool start;
 	uint16_t picture_id;
@@ -95,25 +96,24 @@ static struct slot *slot_of(struct hl_vbuf *b, uint64_t seq)
 	return &b->slots[seq % HL_VBUF_SLOTS];
 }
 
-/* Extend a 15-bit picture id to 64 bits near the last one seen. */
-static uint64_t pid_unwrap(struct hl_vbuf *b, uint16_t v)
+/*
+ * Extend a 15-bit picture id to 64 bits near the newest authenticated one.
+ * Pure: only hl_vbuf_accept() moves the reference, so forged packets that
+ * never authenticate cannot shift how later ids are read.
+ */
+static uint64_t pid_extend(const struct hl_vbuf *b, uint16_t v)
 {
 	uint64_t ref, cand;
 
 	v &= 0x7fff;
-	if (!b->pid_ref_set) {
-		b->pid_ref_set = true;
-		b->pid_ref = ((uint64_t)1 << 32) | v;
-		return b->pid_ref;
-	}
+	if (!b->pid_ref_set)
+		return ((uint64_t)1 << 32) | v;
 	ref = b->pid_ref;
 	cand = (ref & ~(uint64_t)0x7fff) | v;
 	if (cand + 0x4000 < ref)
 		cand += 0x8000;
 	else if (cand > ref + 0x4000)
 		cand -= 0x8000;
-	if (cand > b->pid_ref)
-		b->pid_ref = cand;
 	return cand;
 }
 
@@ -134,14 +134,21 @@ static struct entry *entry_alloc(struct hl_vbuf *b)
 	return NULL;
 }
 
-/* Clear the ring slots [first, last]. */
-static void slots_clear(struct hl_vbuf *b, uint64_t first, uint64_t last)
+/*
+ * Empty the ring slots [first, last].  consumed: their packets went into a
+ * frame, so later copies of them are duplicates; otherwise the slots are
+ * free for retransmissions (a frame that failed authentication).
+ */
+static void slots_clear(struct hl_vbuf *b, uint64_t first, uint64_t last,
+			bool consumed)
 {
 	for (uint64_t s = first; s <= last; s++) {
 		struct slot *sl = slot_of(b, s);
 
-		if (sl->used && sl->seq == s)
+		if ((sl->used || sl->consumed) && sl->seq == s) {
 			sl->used = false;
+			sl->consumed = consumed;
+		}
 	}
 }
 
@@ -153,23 +160,25 @@ static bool slot_has(struct hl_vbuf *b, uint64_t seq, uint32_t ts)
 }
 
 /*
- * The table is full of frames that wait for a missing one: drop the oldest
- * (decoding must then restart from a key frame) and reuse its entry.
+ * The table is full of frames that wait for a missing one.  Keep the
+ * lowest picture ids (the stall may still end with them): if the newest
+ * held frame is newer than pid, drop it and reuse its entry, else NULL
+ * (the caller drops the incoming frame).  Decoding past a dropped frame
+ * waits for a key frame.
  */
-static struct entry *evict_oldest(struct hl_vbuf *b)
+static struct entry *evict_newer_than(struct hl_vbuf *b, uint64_t pid)
 {
-	struct entry *old = NULL;
+	struct entry *newest = NULL;
 
 	for (size_t i = 0; i < HL_VBUF_FRAMES; i++)
 		if (b->frames[i].state != ENTRY_POPPED &&
-		    (!old || b->frames[i].f.pid < old->f.pid))
-			old = &b->frames[i];
-	if (HL_NEVER(!old))
-		old = &b->frames[0];
-	entry_clear(old);
+		    (!newest || b->frames[i].f.pid > newest->f.pid))
+			newest = &b->frames[i];
+	if (!newest || newest->f.pid < pid)
+		return NULL;
+	entry_clear(newest);
 	b->st.frames_dropped++;
-	b->need_key = true;
-	return old;
+	return newest;
 }
 
 /*
@@ -201,22 +210,27 @@ static int try_complete(struct hl_vbuf *b, uint64_t seq, uint64_t now)
 		if (slot_of(b, s)->arrival < arrival)
 			arrival = slot_of(b, s)->arrival;
 	}
-	pid = pid_unwrap(b, slot_of(b, first)->picture_id);
+	pid = pid_extend(b, slot_of(b, first)->picture_id);
 	if ((b->have_decoded && pid <= b->last_decoded_pid) ||
 	    entry_find_pid(b, pid)) {
 		/* A second copy of a frame already handled. */
-		slots_clear(b, first, last);
+		slots_clear(b, first, last, true);
 		b->st.duplicates++;
 		return 0;
 	}
 	if (total == 0 || total > HL_VBUF_FRAME_MAX) {
-		slots_clear(b, first, last);
+		slots_clear(b, first, last, true);
 		b->st.frames_dropped++;
 		return 0;
 	}
 	e = entry_alloc(b);
 	if (!e)
-		e = evict_oldest(b);
+		e = evict_newer_than(b, pid);
+	if (!e) {
+		slots_clear(b, first, last, true);
+		b->st.frames_dropped++;
+		return 0;
+	}
 	data = hl_malloc(total);
 	if (!data)
 		return HL_ENOMEM;
@@ -235,7 +249,7 @@ static int try_complete(struct hl_vbuf *b, uint64_t seq, uint64_t now)
 	e->f.len = total;
 	e->f.first_arrival_us = arrival;
 	e->f.complete_us = now;
-	slots_clear(b, first, last);
+	slots_clear(b, first, last, true);
 	b->st.frames_complete++;
 	return 0;
 }
@@ -253,6 +267,10 @@ int hl_vbuf_insert(struct hl_vbuf *b, const struct hl_vbuf_packet *p,
 		return HL_EREPLAY;
 	}
 	sl = slot_of(b, p->seq);
+	if (!sl->used && sl->consumed && sl->seq == p->seq) {
+		b->st.duplicates++;
+		return HL_EREPLAY;
+	}
 	if (sl->used) {
 		if (sl->seq == p->seq && sl->len == p->len && sl->ts == p->ts &&
 		    sl->marker == p->marker && sl->start == p->frame_start &&
@@ -275,6 +293,7 @@ int hl_vbuf_insert(struct hl_vbuf *b, const struct hl_vbuf_packet *p,
 		}
 	}
 	sl->used = true;
+	sl->consumed = false;
 	sl->seq = p->seq;
 	sl->ts = p->ts;
 	sl->marker = p->marker;
@@ -337,6 +356,10 @@ int hl_vbuf_accept(struct hl_vbuf *b, const struct hl_vbuf_frame *f,
 	e->f.len = len;
 	e->f.keyframe = vp8_is_key(plain, len);
 	e->state = ENTRY_PLAIN;
+	if (!b->pid_ref_set || e->f.pid > b->pid_ref) {
+		b->pid_ref_set = true;
+		b->pid_ref = e->f.pid;
+	}
 	return 0;
 }
 
@@ -346,6 +369,8 @@ void hl_vbuf_reject(struct hl_vbuf *b, const struct hl_vbuf_frame *f)
 
 	if (!e)
 		return;
+	/* Let retransmissions of its packets in again. */
+	slots_clear(b, e->f.first_seq, e->f.last_seq, false);
 	entry_clear(e);
 	b->st.frames_rejected++;
 }
@@ -390,8 +415,11 @@ static uint64_t stall_since(const struct hl_vbuf *b)
 	for (size_t i = 0; i < HL_VBUF_FRAMES; i++) {
 		const struct entry *e = &b->frames[i];
 
-		if (e->state == ENTRY_PLAIN &&
-		    e->f.pid > b->last_decoded_pid + 1 &&
+		if (e->state != ENTRY_PLAIN)
+			continue;
+		if (e->f.pid == b->last_decoded_pid + 1)
+			return UINT64_MAX; /* the next one is here: no stall */
+		if (e->f.pid > b->last_decoded_pid + 1 &&
 		    e->f.complete_us < since)
 			since = e->f.complete_us;
 	}
@@ -486,16 +514,8 @@ int hl_vbuf_stall_range(struct hl_vbuf *b, uint64_t *first, uint64_t *last)
 	}
 	if (HL_NEVER(!next))
 		return HL_EAGAIN;
-	if (next->f.first_seq <= b->floor_seq) {
-		/* It directly follows the last decoded frame, yet its picture
-		 * id skips: the (unauthenticated) descriptor was altered.
-		 * Forget it and ask for its packets again. */
-		*first = next->f.first_seq;
-		*last = next->f.last_seq;
-		entry_clear(next);
-		b->st.frames_dropped++;
-		return 0;
-	}
+	if (next->f.first_seq <= b->floor_seq)
+		return HL_EAGAIN; /* nothing between: the gap is not here */
 	*first = b->floor_seq;
 	*last = next->f.first_seq - 1;
 	if (*last - *first >= HL_VBUF_SLOTS / 4)
@@ -506,7 +526,7 @@ int hl_vbuf_stall_range(struct hl_vbuf *b, uint64_t *first, uint64_t *last)
 void hl_vbuf_forget_range(struct hl_vbuf *b, uint64_t first, uint64_t last)
 {
 	if (last >= first && last - first < HL_VBUF_SLOTS)
-		slots_clear(b, first, last);
+		slots_clear(b, first, last, false);
 }
 
 uint64_t hl_vbuf_next_deadline(const struct hl_vbuf *b, uint64_t max_wait_us)

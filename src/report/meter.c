@@ -145,12 +145,28 @@ int hl_vmeter_frame(struct hl_vmeter *m, const struct hl_image *img,
 	return 0;
 }
 
-void hl_vmeter_summary(const struct hl_vmeter *m, struct hl_vmeter_summary *s)
+void hl_vmeter_summary(const struct hl_vmeter *m, uint64_t last_capture_us,
+		       struct hl_vmeter_summary *s)
 {
+	uint64_t frame_us = 1000000u / (unsigned)m->fps;
+	uint64_t freeze_us = HL_MAX(3 * frame_us, frame_us + 150000);
+
 	*s = m->s;
 	s->psnr_db = m->psnr_n ? m->psnr_sum / (double)m->psnr_n : 0;
 	s->latency_p50_ms = hist_quantile(&m->lat, 0.50);
 	s->latency_p95_ms = hist_quantile(&m->lat, 0.95);
+	/* A freeze at the end: the last picture was due (captured plus the
+	 * usual latency) long after the last one shown. */
+	if (m->have_last && last_capture_us) {
+		uint64_t due =
+			last_capture_us + (uint64_t)(s->latency_p50_ms * 1000);
+
+		if (due > m->last_us && due - m->last_us >= freeze_us) {
+			s->freezes++;
+			if ((due - m->last_us) / 1000.0 > s->max_freeze_ms)
+				s->max_freeze_ms = (due - m->last_us) / 1000.0;
+		}
+	}
 }
 
 struct hl_ameter {

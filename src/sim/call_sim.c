@@ -299,8 +299,8 @@ static int side_step(struct side *s, struct side *peer,
 	return 0;
 }
 
-static int collect(struct side *s, const struct hl_sim_config *cfg,
-		   struct hl_side_report **out)
+static int collect(struct side *s, const struct side *peer,
+		   const struct hl_sim_config *cfg, struct hl_side_report **out)
 {
 	struct hl_side_report *r = hl_calloc(1, sizeof(*r));
 
@@ -309,7 +309,10 @@ static int collect(struct side *s, const struct hl_sim_config *cfg,
 	r->seconds = cfg->seconds;
 	r->sas = "none: fixed test keys";
 	hl_call_stats(s->call, &r->call);
-	hl_vmeter_summary(s->vm, &r->video);
+	hl_vmeter_summary(
+		s->vm,
+		peer->video_k ? video_capture_us(cfg, peer->video_k - 1) : 0,
+		&r->video);
 	hl_ameter_summary(s->am, &r->audio);
 	*out = r;
 	return 0;
@@ -349,7 +352,9 @@ int hl_sim_run(const struct hl_sim_config *cfg, struct hl_sim_result *res)
 		uint64_t n1 = side_next(&sides[1], &sides[0], cfg, stop);
 		uint64_t next = HL_MIN(n0, n1);
 
-		t = HL_MAX(t, next);
+		/* Time only moves forward, by at least 1 us per step: a
+		 * timer that stays due cannot stall the simulation. */
+		t = next > t ? next : t + 1;
 		if (t > end)
 			break;
 		for (int i = 0; i < 2 && !err; i++)
@@ -366,7 +371,8 @@ int hl_sim_run(const struct hl_sim_config *cfg, struct hl_sim_result *res)
 	for (int i = 0; i < 2 && !err; i++) {
 		err = side_close_files(&sides[i]);
 		if (!err)
-			err = collect(&sides[i], cfg, &res->side[i]);
+			err = collect(&sides[i], &sides[1 - i], cfg,
+				      &res->side[i]);
 		hl_link_stats(sides[i].out, &res->link[i]);
 	}
 out:
