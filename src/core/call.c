@@ -238,7 +238,7 @@ int hl_call_new(struct hl_call **out, const struct hl_call_config *cfg,
 	c->picture_id = (uint16_t)(hl_rng_u32(&cfg->rng) & 0x7fff);
 	c->force_key = true;
 	c->red_distance = 1; /* until the peer's reports say otherwise */
-	c->next_rtcp_us = now + cfg->rtcp_interval_us / 2;
+	c->next_rtcp_us = now + cfg->rtcp_interval_us / 10;
 	c->next_rekey_us = cfg->rekey_us ? now + cfg->rekey_us : UINT64_MAX;
 	c->hold_until = UINT64_MAX;
 	c->st.suite = cfg->keys.suite;
@@ -463,7 +463,12 @@ int hl_call_handle_timeout(struct hl_call *c, uint64_t now)
 		err = call_send_report(c, now);
 		if (err)
 			return err;
-		/* RFC 3550 §6.3.1: randomise the interval (0.5 .. 1.5). */
+		/* The first reports come five times as often, so that RTT
+		 * and loss (which pace every repair) are known within a few
+		 * hundred milliseconds.  RFC 3550 §6.3.1: randomise the
+		 * interval (0.5 .. 1.5). */
+		if (++c->reports_sent <= 5)
+			iv /= 5;
 		c->next_rtcp_us = now + iv / 2 + hl_rng_u32(&c->cfg.rng) % iv;
 	}
 	return call_send_feedback(c, now);

@@ -90,6 +90,7 @@ struct hl_call {
 	struct hl_rtp_rx_stats rx_audio, rx_video;
 	bool video_seq_started, audio_ts_started;
 	uint64_t video_seq_ref, audio_ts_ref;
+	bool first_video_seen;
 	bool seq_jump_pending; /* an unconfirmed far sequence number */
 	uint64_t seq_jump;
 	uint64_t audio_late; /* arrived after their playout: not decrypted */
@@ -119,6 +120,7 @@ struct hl_call {
 	bool have_rtt;
 	double srtt_us;
 	uint64_t next_rtcp_us;
+	unsigned reports_sent;
 
 	struct hl_call_stats st;
 };

@@ -16,11 +16,21 @@
 
 #define MAX_HOLD_US 500000 /* never hold a picture longer for A/V sync */
 
+/*
+ * How long a missing video frame may stall decoding before we give up on
+ * it and ask for a key frame: five repair rounds, more while many packets
+ * are being lost (then a key frame, itself many packets, is dearer still).
+ */
 uint64_t call_max_wait_us(const struct hl_call *c)
 {
-	uint64_t w = call_rtt_us(c) * 5 + 40000;
+	double rounds = 5 + 10 * HL_MIN(c->video_loss, 0.3);
+	uint64_t w = (uint64_t)(call_rtt_us(c) * rounds) + 40000;
 
-	return HL_MAX(150000, HL_MIN(w, 600000));
+	/* The first key frame is the largest frame and arrives before any
+	 * loss is measured: give its repair twice as long. */
+	if (!c->st.video_frames_decoded)
+		w *= 2;
+	return HL_MAX(150000, HL_MIN(w, 1200000));
 }
 
 /* One protected Opus frame for time ts: decrypt and buffer it. */
@@ -163,6 +173,16 @@ static int recv_video(struct hl_call *c, const struct hl_rtp_header *h,
 		c->video_seq_ref = seq64;
 	if (hl_nack_on_packet(c->nack, seq64, now))
 		c->want_key = true;
+	if (!c->first_video_seen) {
+		c->first_video_seen = true;
+		/* The stream's first packets may be the ones lost: if this
+		 * one does not start a frame, ask for the 64 before it (the
+		 * sender resends those it has), or the first key frame
+		 * could never be completed. */
+		if (!(d.s && d.pid == 0))
+			hl_nack_request_range(c->nack, seq64 - 64, seq64 - 1,
+					      now);
+	}
 	p.seq = seq64;
 	p.ts = h->ts;
 	p.marker = h->marker;
