@@ -6,7 +6,7 @@ set -eu
 
 PKGS="gcc make pkg-config meson ninja-build clang libclang-rt-14-dev llvm
 clang-format libsodium-dev libssl-dev libvpx-dev libopus-dev libjansson-dev
-time"
+libwebsockets-dev libsqlite3-dev time"
 
 missing=""
 for p in $PKGS; do

@@ -7,7 +7,7 @@
 
 static int test_strerror_all(void)
 {
-	for (int e = 0; e >= HL_EFULL; e--) {
+	for (int e = 0; e >= HL_ETIMEOUT; e--) {
 		const char *s = hl_strerror(e);
 
 		HT_ASSERT(s && *s);

@@ -43,6 +43,9 @@ enum hl_err {
 	HL_EUNSUPPORTED = -12, /* a valid but unsupported feature or format */
 	HL_ENOKEY = -13,       /* no key is known for this key id */
 	HL_EFULL = -14,	       /* a bounded queue or table is full */
+	HL_ECONFLICT = -15,    /* contradicts what is already recorded */
+	HL_ENOTFOUND = -16,    /* no such item */
+	HL_ETIMEOUT = -17,     /* the other side did not answer in time */
 };
 
 /* One sentence for an error code; never NULL. */

@@ -36,6 +36,12 @@ const char *hl_strerror(int err)
 		return "no key for this key id";
 	case HL_EFULL:
 		return "a bounded queue or table is full";
+	case HL_ECONFLICT:
+		return "contradicts what is already recorded";
+	case HL_ENOTFOUND:
+		return "not found";
+	case HL_ETIMEOUT:
+		return "timed out waiting for the other side";
 	default:
 		return "unknown error";
 	}

@@ -1,0 +1,100 @@
+/*
+ * hotline/ake.h - the authenticated key exchange of a call (sans-IO).
+ *
+ * Three messages between the contract's two identities, relayed by the
+ * server but end to end (docs/protocol.md §5.4), SIGMA-style:
+ *
+ *   M1  initiator -> responder: suites offered, call id, contract hash,
+ *       ephemeral X25519 key, nonce, the initiator's transport parameters
+ *   M2  responder -> initiator: suite chosen, ephemeral key, nonce,
+ *       transport parameters, signature and MAC over the transcript
+ *   M3  initiator -> responder: signature and MAC over the transcript
+ *
+ * The proposer of the contract is always the initiator.  Both identities
+ * are the contract's; the transcript binds the contract hash, both
+ * identities, both ephemeral keys and nonces, both transport parameters
+ * (the DTLS certificate fingerprints and ICE credentials of the call, so
+ * the later DTLS-SRTP layer is tied to the identities) and the suite list
+ * offered, so a stripped or changed list is detected (downgrade).  The
+ * results: a 4-word SAS to read aloud, per-direction SFrame base keys for
+ * the call engine (struct hl_call_keys), the peer's transport parameters.
+ *
+ * Suites: 0x0001 = X25519 + Ed25519 + HKDF-SHA256, SFrame suite 0x0004.
+ * 0x0002 is reserved for the X25519 + ML-KEM-768 hybrid.  Every failure is
+ * one opaque HL_EAUTH for the peer, with a reason for the local user.
+ */
+#ifndef HOTLINE_AKE_H
+#define HOTLINE_AKE_H
+
+#include "hotline/base.h"
+#include "hotline/contract.h"
+#include "hotline/core.h"
+#include "hotline/identity.h"
+
+enum {
+	HL_AKE_SUITE_X25519_ED25519_SHA256 = 0x0001,
+	HL_AKE_SUITE_HYBRID_MLKEM768 = 0x0002, /* reserved, not built */
+};
+
+#define HL_AKE_MSG_MAX	     4096
+#define HL_AKE_TRANSPORT_MAX 1024
+#define HL_SAS_WORDS	     4
+#define HL_SAS_TEXT_MAX	     64
+
+enum hl_ake_role {
+	HL_AKE_INITIATOR = 0, /* the contract's proposer */
+	HL_AKE_RESPONDER = 1, /* the contract's invitee */
+};
+
+struct hl_ake_params {
+	enum hl_ake_role role;
+	const struct hl_identity *me;
+	uint8_t peer[HL_ID_PK_LEN];
+	uint8_t call_id[HL_CALL_ID_LEN];
+	uint8_t contract_hash[HL_CONTRACT_HASH_LEN];
+	uint32_t policy;	/* the contract's (PQ_REQUIRED is honoured) */
+	const uint16_t *suites; /* acceptable suites (the contract's) */
+	size_t n_suites;
+	const uint8_t *transport; /* our transport parameters (opaque) */
+	size_t transport_len;
+	struct hl_rng rng;
+};
+
+struct hl_ake_result {
+	uint16_t suite;
+	char sas[HL_SAS_TEXT_MAX]; /* e.g. "amber falcon quiet river" */
+	struct hl_call_keys keys;  /* per direction, for SFrame */
+	uint8_t peer_transport[HL_AKE_TRANSPORT_MAX];
+	size_t peer_transport_len;
+	uint8_t transcript_hash[32];
+};
+
+struct hl_ake;
+
+/* Copy the parameters (the identity pointer must outlive the object). */
+int hl_ake_new(struct hl_ake **out,
+	       const struct hl_ake_params *p) HL_MUST_CHECK;
+/* Wipes every secret. */
+void hl_ake_free(struct hl_ake *a);
+
+/* Initiator only: the first message. */
+int hl_ake_start(struct hl_ake *a, uint8_t *out, size_t cap,
+		 size_t *len) HL_MUST_CHECK;
+/*
+ * Process a message from the peer.  On success *len is the reply to send
+ * (0 if none).  HL_EAUTH on anything wrong, with hl_ake_error() saying
+ * what; the exchange is then dead (every later call fails).
+ */
+int hl_ake_recv(struct hl_ake *a, const uint8_t *in, size_t in_len,
+		uint8_t *out, size_t cap, size_t *len) HL_MUST_CHECK;
+bool hl_ake_done(const struct hl_ake *a);
+/* After done: the result (keys copied out; wipe them when finished). */
+int hl_ake_result(const struct hl_ake *a,
+		  struct hl_ake_result *r) HL_MUST_CHECK;
+/* Why the exchange failed, one sentence for the user (never NULL). */
+const char *hl_ake_error(const struct hl_ake *a);
+
+/* The SAS word list (256 words). */
+const char *hl_sas_word(uint8_t i);
+
+#endif /* HOTLINE_AKE_H */
