@@ -3,23 +3,11 @@
  * libhotline).  Subcommands follow the command-line contract of DESIGN.md;
  * exit status 0 on success, 1 when the work failed, 2 for a usage error.
  */
-#include <errno.h>
-#include <math.h>
-#include <stdarg.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
-#include "hotline/media.h"
-#include "hotline/net.h"
-#include "hotline/report.h"
-#include "hotline/sim.h"
-
-#define EXIT_USAGE 2
-
-static const char *prog = "hotline";
+#include "cli.h"
+#include "commands.h"
 
 static void usage(FILE *f)
 {
@@ -28,639 +16,49 @@ static void usage(FILE *f)
 		"\n"
 		"End-to-end encrypted, identity-verified audio+video calls.\n"
 		"\n"
-		"commands available in this build:\n"
-		"  sim    run a whole call in virtual time over an emulated "
+		"identity and contacts:\n"
+		"  id new --name NAME        create your identity\n"
+		"  id show [--json]          your public key and safety "
+		"number\n"
+		"  contact add NAME KEY      pin a contact's public key\n"
+		"  contact list [--json]     your pinned contacts\n"
+		"\n"
+		"calls (through a hotlined server, --server URL):\n"
+		"  schedule CONTACT --at TIME [--duration MIN] [--topic T]...\n"
+		"                            propose a call; prints its id\n"
+		"  invites [--json]          proposals waiting for you\n"
+		"  confirm CALL_ID           countersign a proposal\n"
+		"  decline CALL_ID           refuse a proposal\n"
+		"  calls [--json]            your calls and their state\n"
+		"  verify CALL_ID [--json]   run the key exchange now; show "
+		"the SAS\n"
+		"\n"
+		"engine:\n"
+		"  sim                       a whole call over an emulated "
 		"network\n"
-		"  demo   run the demonstration call and write its report\n"
+		"  demo                      the demonstration call\n"
 		"\n"
-		"Run 'hotline COMMAND --help' for the options of a command.\n"
-		"Identities, contracts, 'verify' and 'join' arrive with the "
-		"key-exchange\nand real-call work (see the README).\n");
+		"State lives in --home DIR ($HOTLINE_HOME, default "
+		"~/.local/share/hotline).\n"
+		"Run 'hotline COMMAND --help' for the options of a "
+		"command.\n");
 }
 
-static void sim_usage(FILE *f)
-{
-	fprintf(f,
-		"usage: hotline sim [OPTIONS]\n"
-		"\n"
-		"Run alice and bob in one process, each sending the test "
-		"pattern (VP8) and\ntest tone (Opus), end-to-end encrypted "
-		"with SFrame, through an emulated\nnetwork in virtual time. "
-		"The same options give the same report, byte for byte.\n"
-		"\n"
-		"options:\n"
-		"  --seconds N       call length in seconds (default 10)\n"
-		"  --loss P          packet loss rate, 0..1 (default 0)\n"
-		"  --burst N         mean loss burst length in packets "
-		"(Gilbert-Elliott; default: random loss)\n"
-		"  --delay-ms D      one-way delay (default 0)\n"
-		"  --jitter-ms J     delay varies by up to +-J ms (default 0)\n"
-		"  --reorder P       share of packets delivered out of order\n"
-		"  --duplicate P     share of packets delivered twice\n"
-		"  --rate-kbps R     link rate cap with a drop-tail queue "
-		"(default: none)\n"
-		"  --tamper P        share of packets with bits flipped\n"
-		"  --seed S          random seed (default 1)\n"
-		"  --video-size WxH  picture size (default 1280x720)\n"
-		"  --kbps N          video bitrate (default 1500)\n"
-		"  --video SRC       'test' (the stamped test pattern, "
-		"default) or FILE.y4m\n"
-		"  --audio SRC       'test' (the marked test tone, default) "
-		"or FILE.wav (48 kHz)\n"
-		"  --record DIR      write what each side shows and plays to "
-		"DIR/NAME-received.y4m/.wav\n"
-		"  --json            print the call report as JSON\n"
-		"  --help            show this help\n"
-		"\n"
-		"Progress goes to stderr when a run takes more than a "
-		"second.\n");
-}
-
-static void demo_usage(FILE *f)
-{
-	fprintf(f,
-		"usage: hotline demo [--seconds N] [--out DIR]\n"
-		"\n"
-		"Run the demonstration call and print a summary.  Until the "
-		"real call over\nsockets exists (ICE, DTLS-SRTP, the server), "
-		"this runs 'hotline sim' with\ndefault settings and writes its "
-		"report to DIR/report.json (default out/demo).\nExit status 0 "
-		"only if the call was healthy.\n");
-}
-
-static int bad(const char *cmd, const char *fmt, ...) HL_PRINTF(2, 3);
-
-/* One clear sentence for a usage error; returns the usage exit status. */
-static int bad(const char *cmd, const char *fmt, ...)
-{
-	va_list ap;
-
-	fprintf(stderr, "%s %s: ", prog, cmd);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fprintf(stderr, "\nTry 'hotline %s --help'.\n", cmd);
-	return EXIT_USAGE;
-}
-
-static bool parse_double(const char *s, double lo, double hi, double *out)
-{
-	char *end;
-	double v;
-
-	if (!s || !*s)
-		return false;
-	errno = 0;
-	v = strtod(s, &end);
-	if (errno || *end || !isfinite(v) || v < lo || v > hi)
-		return false;
-	*out = v;
-	return true;
-}
-
-static bool parse_u64(const char *s, uint64_t lo, uint64_t hi, uint64_t *out)
-{
-	char *end;
-	unsigned long long v;
-
-	if (!s || !*s || *s == '-' || *s == '+')
-		return false;
-	errno = 0;
-	v = strtoull(s, &end, 10);
-	if (errno || *end || v < lo || v > hi)
-		return false;
-	*out = v;
-	return true;
-}
-
-static bool parse_size(const char *s, int *w, int *h)
-{
-	char buf[32], *x;
-	uint64_t a, b;
-
-	if (!s || strlen(s) >= sizeof(buf))
-		return false;
-	memcpy(buf, s, strlen(s) + 1);
-	x = strchr(buf, 'x');
-	if (!x)
-		return false;
-	*x = 0;
-	if (!parse_u64(buf, 64, HL_VIDEO_MAX_DIM, &a) ||
-	    !parse_u64(x + 1, 64, HL_VIDEO_MAX_DIM, &b) || a % 2 || b % 2)
-		return false;
-	*w = (int)a;
-	*h = (int)b;
-	return true;
-}
-
-struct progress {
-	uint64_t start_us;
-	uint64_t last_us;
-	bool shown;
-	bool tty;
-};
-
-static void on_progress(void *ctx, double done, double total)
-{
-	struct progress *p = ctx;
-	uint64_t now = hl_clock_now_us();
-	double wall = (now - p->start_us) / 1e6;
-
-	if (wall < 1.0)
-		return;
-	if (!p->tty && p->shown && now - p->last_us < 2000000)
-		return;
-	p->last_us = now;
-	p->shown = true;
-	fprintf(stderr, "%ssim: %.0f/%.1f s simulated, %.1fx real time%s",
-		p->tty ? "\r" : "", done, total, done / wall,
-		p->tty ? "" : "\n");
-	fflush(stderr);
-}
-
-static double ratio(uint64_t a, uint64_t b)
-{
-	return b ? (double)a / (double)b : 0;
-}
-
-static void print_summary(const struct hl_sim_config *cfg,
-			  const struct hl_sim_result *res, FILE *f)
-{
-	const struct hl_side_report *a = res->side[0], *b = res->side[1];
-
-	fprintf(f,
-		"hotline sim: %.1f s, %dx%d@%d %u kbps, seed %llu, loss %.3f "
-		"burst %.1f, delay %.0f+-%.0f ms, tamper %.3f\n",
-		cfg->seconds, cfg->width, cfg->height, cfg->fps,
-		cfg->video_kbps, (unsigned long long)cfg->seed, cfg->link.loss,
-		cfg->link.burst, cfg->link.delay_us / 1000.0,
-		cfg->link.jitter_us / 1000.0, cfg->link.tamper);
-	fprintf(f, "%-28s %16s %16s\n", "", "alice", "bob");
-	fprintf(f, "%-28s %7llu/%-8llu %7llu/%-8llu\n",
-		"video frames rendered/sent",
-		(unsigned long long)a->video.frames,
-		(unsigned long long)b->call.video_frames_sent,
-		(unsigned long long)b->video.frames,
-		(unsigned long long)a->call.video_frames_sent);
-	fprintf(f, "%-28s %15.1f%% %15.1f%%\n", "  rendered",
-		100 * ratio(a->video.frames, b->call.video_frames_sent),
-		100 * ratio(b->video.frames, a->call.video_frames_sent));
-	fprintf(f, "%-28s %16.2f %16.2f\n", "video PSNR (dB)", a->video.psnr_db,
-		b->video.psnr_db);
-	fprintf(f, "%-28s %7.1f/%-8.1f %7.1f/%-8.1f\n",
-		"video latency p50/p95 (ms)", a->video.latency_p50_ms,
-		a->video.latency_p95_ms, b->video.latency_p50_ms,
-		b->video.latency_p95_ms);
-	fprintf(f, "%-28s %7llu/%-8.0f %7llu/%-8.0f\n",
-		"freezes / longest (ms)", (unsigned long long)a->video.freezes,
-		a->video.max_freeze_ms, (unsigned long long)b->video.freezes,
-		b->video.max_freeze_ms);
-	fprintf(f, "%-28s %16llu %16llu\n", "corrupt pictures shown",
-		(unsigned long long)a->video.corrupt,
-		(unsigned long long)b->video.corrupt);
-	fprintf(f, "%-28s %7llu/%-8llu %7llu/%-8llu\n",
-		"audio frames played/sent",
-		(unsigned long long)a->audio.frames_played,
-		(unsigned long long)b->call.audio_frames_sent,
-		(unsigned long long)b->audio.frames_played,
-		(unsigned long long)a->call.audio_frames_sent);
-	fprintf(f, "%-28s %16.0f %16.0f\n", "audio concealed (ms)",
-		a->audio.concealed_ms, b->audio.concealed_ms);
-	fprintf(f, "%-28s %7.1f/%-8.1f %7.1f/%-8.1f\n",
-		"audio latency p50/p95 (ms)", a->audio.latency_p50_ms,
-		a->audio.latency_p95_ms, b->audio.latency_p50_ms,
-		b->audio.latency_p95_ms);
-	fprintf(f, "%-28s %16llu %16llu\n", "e2ee auth failures",
-		(unsigned long long)a->call.auth_failures,
-		(unsigned long long)b->call.auth_failures);
-	fprintf(f, "%-28s %7llu/%-8llu %7llu/%-8llu\n",
-		"NACKed / retransmitted",
-		(unsigned long long)a->call.nacks_sent,
-		(unsigned long long)b->call.retransmissions,
-		(unsigned long long)b->call.nacks_sent,
-		(unsigned long long)a->call.retransmissions);
-	fprintf(f, "%-28s %16.1f %16.1f\n", "RTT (ms)", a->call.rtt_ms,
-		b->call.rtt_ms);
-}
-
-static int run_sim(const struct hl_sim_config *cfg, struct hl_sim_result *res)
-{
-	struct hl_sim_config c = *cfg;
-	struct progress pr = {0};
-	int err;
-
-	pr.start_us = hl_clock_now_us();
-	pr.tty = isatty(2);
-	c.progress = on_progress;
-	c.progress_ctx = &pr;
-	err = hl_sim_run(&c, res);
-	if (pr.shown && pr.tty)
-		fputc('\n', stderr);
-	return err;
-}
-
-/* ---- options ---------------------------------------------------------- */
-
-enum opt_kind {
-	OPT_FLAG,   /* bool, no value */
-	OPT_DOUBLE, /* double in [lo, hi] */
-	OPT_MS,	    /* milliseconds in [lo, hi], stored as uint32 us */
-	OPT_U32,    /* whole number in [lo, hi] */
-	OPT_U64,    /* whole number in [lo, hi] */
-	OPT_SIZE,   /* WxH, even, 64..4096 */
-	OPT_PATH,   /* non-empty string */
-};
-
-struct opt {
+static const struct {
 	const char *name;
-	enum opt_kind kind;
-	double lo, hi;
-	const char *expect; /* "a fraction between 0 and 1" */
-	void *target;
-	bool seen;
+	int (*fn)(int argc, char **argv);
+} commands[] = {
+	{"sim", cmd_sim},
+	{"demo", cmd_demo},
+	{"id", cmd_id},
+	{"contact", cmd_contact},
+	{"schedule", cmd_schedule},
+	{"invites", cmd_invites},
+	{"confirm", cmd_answer},
+	{"decline", cmd_answer},
+	{"calls", cmd_calls},
+	{"verify", cmd_verify},
 };
-
-/*
- * Parse argv[1..] against the table: "--name V", "--name=V" or a flag.
- * Returns 0, or the usage exit status after one clear sentence.  --help
- * prints help(stdout) and exits 0.
- */
-static int parse_opts(const char *cmd, int argc, char **argv, struct opt *t,
-		      size_t n, void (*help)(FILE *))
-{
-	for (int i = 1; i < argc; i++) {
-		const char *a = argv[i], *v = NULL, *eq;
-		struct opt *o = NULL;
-		size_t len;
-
-		if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
-			help(stdout);
-			exit(0);
-		}
-		eq = strchr(a, '=');
-		len = eq ? (size_t)(eq - a) : strlen(a);
-		for (size_t k = 0; k < n; k++)
-			if (strlen(t[k].name) == len &&
-			    strncmp(a, t[k].name, len) == 0)
-				o = &t[k];
-		if (!o)
-			return bad(cmd, "unknown option '%s'", a);
-		o->seen = true;
-		if (o->kind == OPT_FLAG) {
-			if (eq)
-				return bad(cmd, "%s takes no value", o->name);
-			*(bool *)o->target = true;
-			continue;
-		}
-		if (eq)
-			v = eq + 1;
-		else if (i + 1 < argc)
-			v = argv[++i];
-		else
-			return bad(cmd, "option %s needs a value", o->name);
-		switch (o->kind) {
-		case OPT_DOUBLE: {
-			double d;
-
-			if (!parse_double(v, o->lo, o->hi, &d))
-				goto invalid;
-			*(double *)o->target = d;
-			break;
-		}
-		case OPT_MS: {
-			double d;
-
-			if (!parse_double(v, o->lo, o->hi, &d))
-				goto invalid;
-			*(uint32_t *)o->target = (uint32_t)(d * 1000);
-			break;
-		}
-		case OPT_U32:
-		case OPT_U64: {
-			uint64_t u;
-
-			if (!parse_u64(v, (uint64_t)o->lo, (uint64_t)o->hi, &u))
-				goto invalid;
-			if (o->kind == OPT_U32)
-				*(unsigned *)o->target = (unsigned)u;
-			else
-				*(uint64_t *)o->target = u;
-			break;
-		}
-		case OPT_SIZE: {
-			int *wh = o->target;
-
-			if (!parse_size(v, &wh[0], &wh[1]))
-				goto invalid;
-			break;
-		}
-		case OPT_PATH:
-			if (!*v || strlen(v) > 4000)
-				goto invalid;
-			*(const char **)o->target = v;
-			break;
-		case OPT_FLAG:
-			break;
-		}
-		continue;
-	invalid:
-		return bad(cmd, "%s must be %s, not '%s'", o->name, o->expect,
-			   v);
-	}
-	return 0;
-}
-
-/* The options of `sim` (and, for the call settings, `demo`). */
-struct sim_opts {
-	struct hl_sim_config cfg;
-	int size[2];
-	uint64_t seed;
-	bool json;
-};
-
-static int parse_sim_options(const char *cmd, int argc, char **argv,
-			     struct sim_opts *so, bool *size_given)
-{
-	struct hl_sim_config *cfg = &so->cfg;
-	struct hl_link_params *l = &cfg->link;
-	struct opt t[] = {
-		{"--seconds", OPT_DOUBLE, 0.001, 86400,
-		 "a number of seconds between 0.001 and 86400", &cfg->seconds,
-		 false},
-		{"--loss", OPT_DOUBLE, 0, 1, "a fraction between 0 and 1",
-		 &l->loss, false},
-		{"--burst", OPT_DOUBLE, 0, 1000,
-		 "a mean burst length between 0 and 1000 packets", &l->burst,
-		 false},
-		{"--delay-ms", OPT_MS, 0, 10000,
-		 "a number of milliseconds between 0 and 10000", &l->delay_us,
-		 false},
-		{"--jitter-ms", OPT_MS, 0, 10000,
-		 "a number of milliseconds between 0 and 10000", &l->jitter_us,
-		 false},
-		{"--reorder", OPT_DOUBLE, 0, 1, "a fraction between 0 and 1",
-		 &l->reorder, false},
-		{"--duplicate", OPT_DOUBLE, 0, 1, "a fraction between 0 and 1",
-		 &l->duplicate, false},
-		{"--tamper", OPT_DOUBLE, 0, 1, "a fraction between 0 and 1",
-		 &l->tamper, false},
-		{"--rate-kbps", OPT_U32, 0, 10000000,
-		 "a whole number of kbit/s (0 = no cap)", &l->rate_kbps, false},
-		{"--seed", OPT_U64, 0, 1.8e19, "a whole number", &cfg->seed,
-		 false},
-		{"--video-size", OPT_SIZE, 0, 0,
-		 "WxH with even sizes from 64 to 4096", so->size, false},
-		{"--kbps", OPT_U32, 50, 50000,
-		 "a video bitrate from 50 to 50000 kbit/s", &cfg->video_kbps,
-		 false},
-		{"--video", OPT_PATH, 0, 0, "'test' or a .y4m file",
-		 &cfg->video_src, false},
-		{"--audio", OPT_PATH, 0, 0, "'test' or a .wav file",
-		 &cfg->audio_src, false},
-		{"--record", OPT_PATH, 0, 0, "a folder", &cfg->record_dir,
-		 false},
-		{"--json", OPT_FLAG, 0, 0, "", &so->json, false},
-	};
-	const char *what;
-	int rc;
-
-	rc = parse_opts(cmd, argc, argv, t, HL_ARRAY_SIZE(t), sim_usage);
-	if (rc)
-		return rc;
-	*size_given = t[10].seen;
-	if (*size_given) {
-		cfg->width = so->size[0];
-		cfg->height = so->size[1];
-	}
-	if (hl_link_params_check(&cfg->link, &what)) {
-		if (strcmp(what, "loss") == 0 && cfg->link.burst > 1)
-			return bad(cmd,
-				   "--loss is too high for --burst %g: with "
-				   "bursts of N packets the loss can be at "
-				   "most N/(N+1)",
-				   cfg->link.burst);
-		return bad(cmd, "the network option for '%s' is out of range",
-			   what);
-	}
-	return 0;
-}
-
-static int mkdir_p(const char *path);
-
-static bool is_file_src(const char *src)
-{
-	return src && strcmp(src, "test") != 0;
-}
-
-/*
- * Check the sources and the recording folder before the call starts, so
- * that a bad file gets a sentence naming it.  A Y4M source sets the
- * picture size and frame rate.  Returns 0, or the exit status.
- */
-static int prepare_media(const char *cmd, struct hl_sim_config *cfg,
-			 bool size_given)
-{
-	if (is_file_src(cfg->video_src)) {
-		struct hl_y4m_reader *r;
-		int w, h, fn, fd;
-		int err = hl_y4m_reader_open(&r, cfg->video_src, &w, &h, &fn,
-					     &fd);
-
-		if (err) {
-			fprintf(stderr,
-				"%s %s: cannot use %s as video: %s (a "
-				"YUV4MPEG2 4:2:0 file is needed)\n",
-				prog, cmd, cfg->video_src,
-				err == HL_EIO ? strerror(errno)
-					      : hl_strerror(err));
-			return 1;
-		}
-		hl_y4m_reader_close(r);
-		if (size_given && (w != cfg->width || h != cfg->height))
-			return bad(cmd,
-				   "--video-size %dx%d differs from the "
-				   "%dx%d of %s",
-				   cfg->width, cfg->height, w, h,
-				   cfg->video_src);
-		if (w < 64 || h < 64)
-			return bad(cmd,
-				   "%s is %dx%d; the smallest picture is "
-				   "64x64",
-				   cfg->video_src, w, h);
-		cfg->width = w;
-		cfg->height = h;
-		if (fd > 0 && fn / fd >= 1 && fn / fd <= 60)
-			cfg->fps = fn / fd;
-	}
-	if (is_file_src(cfg->audio_src)) {
-		struct hl_wav_reader *r;
-		int err = hl_wav_reader_open(&r, cfg->audio_src);
-
-		if (err) {
-			fprintf(stderr,
-				"%s %s: cannot use %s as audio: %s (a 16-bit "
-				"PCM WAV at 48 kHz is needed)\n",
-				prog, cmd, cfg->audio_src,
-				err == HL_EIO ? strerror(errno)
-					      : hl_strerror(err));
-			return 1;
-		}
-		hl_wav_reader_close(r);
-	}
-	if (cfg->record_dir && mkdir_p(cfg->record_dir) != 0) {
-		fprintf(stderr, "%s %s: cannot create the folder %s: %s\n",
-			prog, cmd, cfg->record_dir, strerror(errno));
-		return 1;
-	}
-	return 0;
-}
-
-static int cmd_sim(int argc, char **argv)
-{
-	struct sim_opts so;
-	struct hl_sim_result res;
-	bool size_given;
-	char *out;
-	int rc, err;
-
-	memset(&so, 0, sizeof(so));
-	hl_sim_config_defaults(&so.cfg);
-	rc = parse_sim_options("sim", argc, argv, &so, &size_given);
-	if (!rc)
-		rc = prepare_media("sim", &so.cfg, size_given);
-	if (rc)
-		return rc;
-	err = run_sim(&so.cfg, &res);
-	if (err) {
-		fprintf(stderr, "%s sim: the simulation failed: %s\n", prog,
-			hl_strerror(err));
-		return 1;
-	}
-	if (so.json) {
-		err = hl_sim_report_json(&so.cfg, &res, &out);
-		if (err) {
-			fprintf(stderr,
-				"%s sim: could not write the report: %s\n",
-				prog, hl_strerror(err));
-			hl_sim_result_free(&res);
-			return 1;
-		}
-		fputs(out, stdout);
-		hl_free(out);
-	} else {
-		print_summary(&so.cfg, &res, stdout);
-	}
-	hl_sim_result_free(&res);
-	if (fflush(stdout) != 0) {
-		fprintf(stderr, "%s sim: could not write the output: %s\n",
-			prog, strerror(errno));
-		return 1;
-	}
-	return 0;
-}
-
-static bool side_healthy(const struct hl_side_report *me,
-			 const struct hl_side_report *peer)
-{
-	return ratio(me->video.frames, peer->call.video_frames_sent) >= 0.99 &&
-	       me->video.psnr_db >= 34 && me->video.corrupt == 0 &&
-	       me->call.auth_failures == 0 &&
-	       ratio(me->audio.frames_played, peer->call.audio_frames_sent) >=
-		       0.99;
-}
-
-static int mkdir_p(const char *path)
-{
-	char buf[4096];
-	size_t n = strlen(path);
-
-	if (n == 0 || n >= sizeof(buf)) {
-		errno = ENAMETOOLONG;
-		return -1;
-	}
-	memcpy(buf, path, n + 1);
-	for (size_t i = 1; i <= n; i++) {
-		if (buf[i] == '/' || buf[i] == 0) {
-			char c = buf[i];
-
-			buf[i] = 0;
-			if (mkdir(buf, 0755) != 0 && errno != EEXIST)
-				return -1;
-			buf[i] = c;
-		}
-	}
-	return 0;
-}
-
-static int write_file(const char *path, const char *text)
-{
-	FILE *f = fopen(path, "w");
-	int ok;
-
-	if (!f)
-		return -1;
-	ok = fputs(text, f) >= 0;
-	if (fclose(f) != 0)
-		ok = 0;
-	return ok ? 0 : -1;
-}
-
-static int cmd_demo(int argc, char **argv)
-{
-	struct hl_sim_config cfg;
-	struct hl_sim_result res;
-	const char *outdir = "out/demo";
-	struct opt t[] = {
-		{"--seconds", OPT_DOUBLE, 0.001, 86400,
-		 "a number of seconds between 0.001 and 86400", &cfg.seconds,
-		 false},
-		{"--out", OPT_PATH, 0, 0, "a folder", &outdir, false},
-	};
-	char path[4200];
-	char *json;
-	bool ok;
-	int err;
-
-	hl_sim_config_defaults(&cfg);
-	err = parse_opts("demo", argc, argv, t, HL_ARRAY_SIZE(t), demo_usage);
-	if (err)
-		return err;
-	if (mkdir_p(outdir) != 0) {
-		fprintf(stderr,
-			"%s demo: cannot create the output folder %s: %s\n",
-			prog, outdir, strerror(errno));
-		return 1;
-	}
-	printf("hotline demo: alice and bob call each other in virtual "
-	       "time (the call over real sockets\nis not built yet); "
-	       "media is end-to-end encrypted with SFrame.\n\n");
-	fflush(stdout);
-	err = run_sim(&cfg, &res);
-	if (err) {
-		fprintf(stderr, "%s demo: the call failed: %s\n", prog,
-			hl_strerror(err));
-		return 1;
-	}
-	print_summary(&cfg, &res, stdout);
-	snprintf(path, sizeof(path), "%s/report.json", outdir);
-	err = hl_sim_report_json(&cfg, &res, &json);
-	if (!err) {
-		if (write_file(path, json) != 0) {
-			fprintf(stderr, "%s demo: cannot write %s: %s\n", prog,
-				path, strerror(errno));
-			err = HL_EIO;
-		}
-		hl_free(json);
-	}
-	ok = !err && side_healthy(res.side[0], res.side[1]) &&
-	     side_healthy(res.side[1], res.side[0]);
-	hl_sim_result_free(&res);
-	if (err)
-		return 1;
-	printf("\nreport: %s\ncall %s\n", path,
-	       ok ? "healthy" : "NOT healthy (see above)");
-	return ok ? 0 : 1;
-}
 
 int main(int argc, char **argv)
 {
@@ -680,12 +78,11 @@ int main(int argc, char **argv)
 		printf("hotline %s\n", HOTLINE_VERSION);
 		return 0;
 	}
-	if (strcmp(cmd, "sim") == 0)
-		return cmd_sim(argc - 1, argv + 1);
-	if (strcmp(cmd, "demo") == 0)
-		return cmd_demo(argc - 1, argv + 1);
+	for (size_t i = 0; i < HL_ARRAY_SIZE(commands); i++)
+		if (strcmp(cmd, commands[i].name) == 0)
+			return commands[i].fn(argc - 1, argv + 1);
 	fprintf(stderr,
-		"%s: '%s' is not a command of this build.\n"
+		"%s: '%s' is not a hotline command.\n"
 		"Try 'hotline --help'.\n",
 		prog, cmd);
 	return EXIT_USAGE;
