@@ -27,8 +27,9 @@
 #define HL_CONTRACT_MAX_TOPICS	 16
 #define HL_CONTRACT_TOPIC_MAX	 256 /* bytes of UTF-8 */
 #define HL_CONTRACT_MAX_SUITES	 8
-#define HL_CONTRACT_MAX_LEN	 8192 /* largest valid encoding */
+#define HL_CONTRACT_MAX_LEN	 8192 /* buffer bound; valid ones <= 4323 */
 #define HL_CONTRACT_MAX_DURATION (7u * 24 * 3600)
+#define HL_CONTRACT_JSON_MAX	 65536 /* largest bundle JSON text read */
 
 /* Policy bits (unknown bits are refused in version 1). */
 enum {
@@ -56,8 +57,10 @@ struct hl_contract {
 /*
  * Check every field (sizes, UTF-8 without control characters, window
  * not_before < not_after <= not_before + 7 days, known policy bits,
- * suites ascending and unique, two different parties).  On failure *why
- * (if not NULL) names the problem in a few words.
+ * suites ascending and unique, two different parties).  On failure
+ * (HL_EINVAL) *why (if not NULL) names the problem in a few words, a
+ * static string; topics are counted from 1 ("topic 3 is not valid UTF-8").
+ * Control characters: U+0000..U+001F, U+007F and U+0080..U+009F.
  */
 int hl_contract_check(const struct hl_contract *c,
 		      const char **why) HL_MUST_CHECK;
@@ -94,11 +97,18 @@ struct hl_contract_bundle {
 	uint8_t decline[HL_ID_SIG_LEN];
 };
 
-/* Encode c and sign it as its proposer (id must be c->proposer). */
+/*
+ * Encode c and sign it as its proposer (id must be c->proposer, and c
+ * valid: HL_EINVAL otherwise).  *out is written only on success.
+ */
 int hl_contract_propose(const struct hl_contract *c,
 			const struct hl_identity *id,
 			struct hl_contract_bundle *out) HL_MUST_CHECK;
-/* Countersign, or sign a decline, as the invitee (id must be it). */
+/*
+ * Countersign, or sign a decline, as the invitee (id must be it:
+ * HL_EINVAL).  The bundle must verify first (its error otherwise); the
+ * opposite answer already present is HL_ESTATE.  b changes only on success.
+ */
 int hl_contract_accept(struct hl_contract_bundle *b,
 		       const struct hl_identity *id) HL_MUST_CHECK;
 int hl_contract_decline(struct hl_contract_bundle *b,
@@ -118,7 +128,9 @@ enum hl_contract_state hl_contract_bundle_state(
  * Bundles as JSON text (the form the server and the home folder use):
  * {"contract": b64, "proposal": b64, "acceptance": b64?, "decline": b64?}
  * with base64url without padding.  to_json: *out hl_malloc'd.  from_json
- * decodes and runs hl_contract_verify (HL_EPARSE/HL_EAUTH, *why).
+ * decodes and runs hl_contract_verify (HL_EPARSE/HL_EAUTH, *why); it
+ * refuses unknown keys, null values and padded or non-canonical base64,
+ * and text longer than HL_CONTRACT_JSON_MAX (HL_ETOOBIG).
  */
 int hl_contract_bundle_to_json(const struct hl_contract_bundle *b,
 			       char **out) HL_MUST_CHECK;
