@@ -1263,6 +1263,25 @@ static int test_small_buffers(void)
 	return 0;
 }
 
+/* The message may be read from and the reply written to one buffer. */
+static int test_same_buffer(void)
+{
+	struct ex x;
+	uint8_t buf[HL_AKE_MSG_MAX];
+	size_t n = 0, m = 0;
+
+	ex_init(&x, 29);
+	HT_EQ_INT(ex_new(&x), 0);
+	HT_EQ_INT(hl_ake_start(x.i, buf, sizeof(buf), &n), 0);
+	HT_EQ_INT(hl_ake_recv(x.r, buf, n, buf, sizeof(buf), &m), 0);
+	HT_EQ_INT(hl_ake_recv(x.i, buf, m, buf, sizeof(buf), &n), 0);
+	HT_EQ_INT(hl_ake_recv(x.r, buf, n, buf, sizeof(buf), &m), 0);
+	HT_EQ_INT(m, 0);
+	HT_EQ_INT(check_results(&x, 0x0001), 0);
+	ex_free(&x);
+	return 0;
+}
+
 static int test_bad_params(void)
 {
 	static const uint16_t unsorted[] = {2, 1},
@@ -1363,6 +1382,7 @@ static const struct hl_test tests[] = {
 	HT_TEST(test_low_order_key),
 	HT_TEST(test_state_machine),
 	HT_TEST(test_small_buffers),
+	HT_TEST(test_same_buffer),
 	HT_TEST(test_bad_params),
 	HT_TEST_OOM(test_oom),
 };

@@ -597,6 +597,10 @@ static int recv_m2(struct hl_ake *a, const uint8_t *in, size_t in_len,
 	}
 	mac(k.mac_i, th3, sig_i, mac_i);
 	th_next(th3, sig_i, mac_i, a->th4);
+	/* Everything read from `in` before `out` is written (they may be
+	 * the same buffer). */
+	memcpy(a->peer_transport, m.transport, m.transport_len);
+	a->peer_transport_len = m.transport_len;
 	m3.sig = sig_i;
 	m3.mac = mac_i;
 	err = hl_ake_m3_encode(&m3, out, cap, &n);
@@ -606,8 +610,6 @@ static int recv_m2(struct hl_ake *a, const uint8_t *in, size_t in_len,
 	}
 	keep_keys(a, &k);
 	a->suite = m.suite;
-	memcpy(a->peer_transport, m.transport, m.transport_len);
-	a->peer_transport_len = m.transport_len;
 	a->state = ST_DONE;
 	*len = n;
 out:
