@@ -63,7 +63,7 @@ struct hl_ake_params {
 
 struct hl_ake_result {
 	uint16_t suite;
-	char sas[HL_SAS_TEXT_MAX]; /* e.g. "amber falcon quiet river" */
+	char sas[HL_SAS_TEXT_MAX]; /* e.g. "amber falcon quilt river" */
 	struct hl_call_keys keys;  /* per direction, for SFrame */
 	uint8_t peer_transport[HL_AKE_TRANSPORT_MAX];
 	size_t peer_transport_len;

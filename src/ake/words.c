@@ -1,16 +1,17 @@
 /*
  * words.c - the 256 words of the short authentication string (SAS).
  *
- * docs/protocol.md §5.3: the SAS is 4 bytes; byte i selects word i, and
- * the words are joined by single spaces ("amber falcon quilt river").
- * Two people read them to each other, so the list was composed for the
- * ear: common English words of 4 to 7 lowercase letters, no homophones
- * (no "bear"/"bare", "road"/"rode"), no words with two pronunciations or
- * two spellings, no plurals, nothing offensive, no two words that rhyme
- * closely ("pocket"/"rocket"), any two words at least two letters apart
+ * docs/protocol.md §5.3: the SAS is 4 bytes; each byte (0-255) picks one
+ * word of this list, in order, and the words are joined by single spaces
+ * ("amber falcon quilt river").  Two people read them to each other, so
+ * the list was composed for the ear: common English words of 4 to 7
+ * lowercase letters; no words with a common homophone ("bear"/"bare",
+ * "border"/"boarder", "quartz"/"quarts" were left out), two pronunciations
+ * or two spellings; no plurals; nothing offensive; no two words that rhyme
+ * closely ("pocket"/"rocket"); any two words at least two letters apart
  * (edit distance) and every word's first three letters unique, so that
- * three letters are enough to tell one from another.  Alphabetical order.
- * tests/test_ake.c checks these mechanical properties.
+ * three letters tell one word from all others.  Alphabetical order.
+ * tests/test_ake.c checks the mechanical properties.
  *
  * This list is hotline's own; it is not the PGP word list or any other
  * published list, and it is part of the wire format (never reorder it).
@@ -23,7 +24,7 @@ static const char *const words[256] = {
 	"atlas",   "attic",   "autumn",	 "avenue",  "bacon",   "badge",
 	"bagel",   "bakery",  "bamboo",	 "banana",  "basket",  "beaver",
 	"bicycle", "bird",    "biscuit", "blanket", "blossom", "boat",
-	"border",  "bottle",  "breeze",	 "bridge",  "bronze",  "brush",
+	"bonus",   "bottle",  "breeze",	 "bridge",  "bronze",  "brush",
 	"bubble",  "bucket",  "budget",	 "buffalo", "button",  "cabin",
 	"cactus",  "camel",   "candle",	 "captain", "carpet",  "castle",
 	"cement",  "chalk",   "cherry",	 "chimney", "circus",  "cliff",
@@ -49,7 +50,7 @@ static const char *const words[256] = {
 	"orchard", "otter",   "oxygen",	 "palace",  "panda",   "paper",
 	"parrot",  "pasta",   "peanut",	 "pelican", "pencil",  "piano",
 	"picnic",  "planet",  "polar",	 "potato",  "powder",  "prairie",
-	"pretzel", "pumpkin", "puzzle",	 "pyramid", "quartz",  "quilt",
+	"pretzel", "pumpkin", "puzzle",	 "pyramid", "queen",   "quilt",
 	"rabbit",  "raccoon", "radio",	 "rainbow", "ranch",   "raven",
 	"ribbon",  "rice",    "river",	 "rocket",  "rope",    "ruby",
 	"saddle",  "salad",   "sand",	 "satin",   "scarf",   "season",
