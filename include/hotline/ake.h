@@ -6,8 +6,9 @@
  *
  *   M1  initiator -> responder: suites offered, call id, contract hash,
  *       ephemeral X25519 key, nonce, the initiator's transport parameters
- *   M2  responder -> initiator: suite chosen, ephemeral key, nonce,
- *       transport parameters, signature and MAC over the transcript
+ *   M2  responder -> initiator: suite chosen, the offer as received, the
+ *       suites it supports, ephemeral key, nonce, transport parameters,
+ *       signature and MAC over the transcript
  *   M3  initiator -> responder: signature and MAC over the transcript
  *
  * The proposer of the contract is always the initiator.  Both identities
@@ -62,28 +63,46 @@ struct hl_ake_params {
 
 struct hl_ake_result {
 	uint16_t suite;
-	char sas[HL_SAS_TEXT_MAX]; /* e.g. "amber falcon quiet river" */
+	char sas[HL_SAS_TEXT_MAX]; /* e.g. "amber falcon quilt river" */
 	struct hl_call_keys keys;  /* per direction, for SFrame */
 	uint8_t peer_transport[HL_AKE_TRANSPORT_MAX];
 	size_t peer_transport_len;
-	uint8_t transcript_hash[32];
+	uint8_t transcript_hash[32]; /* TH4: the whole exchange (§5.4) */
 };
 
 struct hl_ake;
 
-/* Copy the parameters (the identity pointer must outlive the object). */
+/*
+ * Copy the parameters (the identity pointer must outlive the object).
+ * HL_EINVAL for a bad role, no identity or rng, a suite list that is not
+ * 1..8 ascending unique suites, unknown policy bits, transport parameters
+ * over HL_AKE_TRANSPORT_MAX, an identity whose secret and public keys
+ * disagree, or a peer equal to ourselves.  Free with hl_ake_free().
+ */
 int hl_ake_new(struct hl_ake **out,
 	       const struct hl_ake_params *p) HL_MUST_CHECK;
 /* Wipes every secret. */
 void hl_ake_free(struct hl_ake *a);
 
-/* Initiator only: the first message. */
+/*
+ * Initiator only: the first message.  HL_EAUTH (with hl_ake_error()) if
+ * no suite can be offered, e.g. "post-quantum suite required by the
+ * contract but not available"; HL_ESTATE on the responder or when called
+ * twice (both end the exchange); HL_ETOOBIG if cap is too small (nothing
+ * changes; HL_AKE_MSG_MAX always suffices).
+ */
 int hl_ake_start(struct hl_ake *a, uint8_t *out, size_t cap,
 		 size_t *len) HL_MUST_CHECK;
 /*
  * Process a message from the peer.  On success *len is the reply to send
- * (0 if none).  HL_EAUTH on anything wrong, with hl_ake_error() saying
- * what; the exchange is then dead (every later call fails).
+ * (0 if none; out may then be NULL).  HL_EAUTH on anything wrong,
+ * including a message the state does not expect (the responder expects M1
+ * then M3, the initiator M2), with hl_ake_error() saying what; the
+ * exchange is then dead (secrets wiped, every later call fails).
+ * HL_ESTATE for a message before hl_ake_start() (also fatal).
+ * HL_ETOOBIG if the reply does not fit in cap: nothing changes, the same
+ * message may be given again with a larger buffer (HL_AKE_MSG_MAX always
+ * suffices).
  */
 int hl_ake_recv(struct hl_ake *a, const uint8_t *in, size_t in_len,
 		uint8_t *out, size_t cap, size_t *len) HL_MUST_CHECK;
