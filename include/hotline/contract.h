@@ -29,6 +29,7 @@
 #define HL_CONTRACT_MAX_SUITES	 8
 #define HL_CONTRACT_MAX_LEN	 8192 /* largest valid encoding */
 #define HL_CONTRACT_MAX_DURATION (7u * 24 * 3600)
+#define HL_CONTRACT_JSON_MAX	 65536 /* largest bundle JSON text read */
 
 /* Policy bits (unknown bits are refused in version 1). */
 enum {
@@ -56,8 +57,10 @@ struct hl_contract {
 /*
  * Check every field (sizes, UTF-8 without control characters, window
  * not_before < not_after <= not_before + 7 days, known policy bits,
- * suites ascending and unique, two different parties).  On failure *why
- * (if not NULL) names the problem in a few words.
+ * suites ascending and unique, two different parties).  On failure
+ * (HL_EINVAL) *why (if not NULL) names the problem in a few words, a
+ * static string; topics are counted from 1 ("topic 3 is not valid UTF-8").
+ * Control characters: U+0000..U+001F, U+007F and U+0080..U+009F.
  */
 int hl_contract_check(const struct hl_contract *c,
 		      const char **why) HL_MUST_CHECK;
@@ -118,7 +121,9 @@ enum hl_contract_state hl_contract_bundle_state(
  * Bundles as JSON text (the form the server and the home folder use):
  * {"contract": b64, "proposal": b64, "acceptance": b64?, "decline": b64?}
  * with base64url without padding.  to_json: *out hl_malloc'd.  from_json
- * decodes and runs hl_contract_verify (HL_EPARSE/HL_EAUTH, *why).
+ * decodes and runs hl_contract_verify (HL_EPARSE/HL_EAUTH, *why); it
+ * refuses unknown keys, null values and padded or non-canonical base64,
+ * and text longer than HL_CONTRACT_JSON_MAX (HL_ETOOBIG).
  */
 int hl_contract_bundle_to_json(const struct hl_contract_bundle *b,
 			       char **out) HL_MUST_CHECK;
