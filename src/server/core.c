@@ -9,11 +9,11 @@
  * touches a socket or a clock, so the tests and the fuzz target drive it
  * directly with any `now` they like.
  *
- * Order of checks for one message: size (too_big, then close), the
- * connection's rate (rate_limited), text frame, JSON object with a
- * "type", then either the authentication (before it, nothing else is
- * accepted) or, once authenticated, the identity's rate and the request
- * (requests.c).  Every refusal is an error message to that connection
+ * Order of checks for one message: size (too_big, then close), text
+ * frame, JSON object with a "type" (and an "id", echoed from here on),
+ * the connection's rate (rate_limited), then either the authentication
+ * (before it, nothing else is accepted) or, once authenticated, the
+ * identity's rate and the request (requests.c).  Every refusal is an error message to that connection
  * alone; sustained abuse (HL_SRV_STRIKES_MAX refusals in a row, an
  * oversized message, anything before authentication) also closes it.
  */
@@ -540,6 +540,11 @@ static int handle_json(struct hl_srv_core *core, struct hl_srv_conn *c,
 	if (!type)
 		return hl_srv_send_error(core, c, id, "bad_request",
 					 "a message needs a \"type\" string");
+	if (!rate_take(&c->rate, core->now, core->lim.conn_msgs_per_s,
+		       2 * core->lim.conn_msgs_per_s))
+		return hl_srv_send_error(core, c, id, "rate_limited",
+					 "too many messages on this "
+					 "connection; slow down");
 	if (!c->authed) {
 		if (strcmp(type, "auth") == 0)
 			return handle_auth(core, c, id, req);
@@ -588,12 +593,7 @@ int hl_srv_core_message(struct hl_srv_core *core, uint64_t conn,
 			return err;
 		return hl_srv_close_conn(core, c, "message too big");
 	}
-	if (!rate_take(&c->rate, now, core->lim.conn_msgs_per_s,
-		       2 * core->lim.conn_msgs_per_s)) {
-		err = hl_srv_send_error(core, c, -1, "rate_limited",
-					"too many messages on this "
-					"connection; slow down");
-	} else if (binary) {
+	if (binary) {
 		err = hl_srv_send_error(core, c, -1, "bad_request",
 					"messages are JSON text, not binary");
 	} else if (!(req = json_loadb((const char *)data, len,

@@ -86,8 +86,6 @@ struct hl_srv_core {
 /* Global bounds of the relay queues (beyond relay_queue per call). */
 #define HL_SRV_QUEUES_MAX	4096
 #define HL_SRV_QUEUED_BYTES_MAX (16u << 20)
-/* Consecutive refusals after which a connection is closed as abusive. */
-#define HL_SRV_STRIKES_MAX 64
 
 /* Log one event line (prefixed with the connection, if any). */
 void hl_srv_logf(struct hl_srv_core *core, const struct hl_srv_conn *c,

@@ -290,7 +290,7 @@ static int put_contract(struct hl_srv_core *core, struct hl_srv_conn *c,
 out:
 	hl_free(b);
 	hl_free(sc);
-	return err;
+	return err > 0 ? 0 : err; /* 1: refused, already answered */
 }
 
 static int answer(struct hl_srv_core *core, struct hl_srv_conn *c, int64_t id,
@@ -373,7 +373,7 @@ static int answer(struct hl_srv_core *core, struct hl_srv_conn *c, int64_t id,
 out:
 	hl_free(b);
 	hl_free(sc);
-	return err;
+	return err > 0 ? 0 : err; /* 1: refused, already answered */
 }
 
 struct list_walk {
@@ -646,7 +646,7 @@ out:
 	json_decref(o);
 	hl_free(sc);
 	hl_free(payload);
-	return err;
+	return err > 0 ? 0 : err;
 }
 
 static int turn(struct hl_srv_core *core, struct hl_srv_conn *c, int64_t id,
@@ -686,7 +686,7 @@ static int turn(struct hl_srv_core *core, struct hl_srv_conn *c, int64_t id,
 out:
 	json_decref(o);
 	hl_free(sc);
-	return err;
+	return err > 0 ? 0 : err;
 }
 
 int hl_srv_request(struct hl_srv_core *core, struct hl_srv_conn *c,

@@ -31,6 +31,8 @@
 #define HL_SRV_OUT_MAX	   (1u << 20) /* largest server message */
 #define HL_SRV_AHEAD_MAX_S (366u * 24 * 3600) /* furthest not_before */
 #define HL_SRV_MAX_ID	   9007199254740991ll /* 2^53 - 1 */
+/* Refusals in a row after which a connection is closed as abusive. */
+#define HL_SRV_STRIKES_MAX 64
 
 /* ---- a small hash map (SipHash-keyed, chained) ----------------------- */
 

@@ -341,7 +341,7 @@ int hl_srv_store_open(struct hl_srv_store **out, const char *path,
 	err = 0;
 out:
 	if (s) {
-		if (s->db)
+		if (s->db && err == HL_EIO)
 			hl_log(HL_LOG_ERROR, "store: %s: %s", w,
 			       sqlite3_errmsg(s->db));
 		if (why)
