@@ -79,6 +79,7 @@ struct hl_signal {
 	int port;
 
 	struct lws_context *ctx;
+	SSL_CTX *ssl_ctx; /* ours: no CA store, TLS 1.2 at least */
 	struct lws *wsi;
 	enum conn_state st;
 	int fatal; /* HL_ECONFLICT or HL_EAUTH: retrying cannot help */
@@ -554,10 +555,17 @@ static int make_context(struct hl_signal *s)
 {
 	struct lws_context_creation_info info;
 
+	/* Our own client SSL_CTX: the pin is the only trust, so no CA
+	 * store is loaded (libwebsockets would load the system's). */
+	s->ssl_ctx = SSL_CTX_new(TLS_client_method());
+	if (!s->ssl_ctx ||
+	    !SSL_CTX_set_min_proto_version(s->ssl_ctx, TLS1_2_VERSION))
+		return HL_ECRYPTO;
 	memset(&info, 0, sizeof(info));
 	info.port = CONTEXT_PORT_NO_LISTEN;
 	info.protocols = protocols;
 	info.options = LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
+	info.provided_client_ssl_ctx = s->ssl_ctx;
 	info.user = s;
 	info.fd_limit_per_thread = 64;
 	info.timeout_secs = 10;
@@ -639,6 +647,7 @@ void hl_signal_close(struct hl_signal *s)
 		lws_sul_cancel(&s->wake);
 		lws_context_destroy(s->ctx);
 	}
+	SSL_CTX_free(s->ssl_ctx);
 	tx_drop_all(s);
 	hl_free(s->rx);
 	hl_sig_msg_clear(&s->reply);

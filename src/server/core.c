@@ -600,9 +600,12 @@ int hl_srv_core_message(struct hl_srv_core *core, uint64_t conn,
 				      JSON_REJECT_DUPLICATES, &jerr))) {
 		if (json_error_code(&jerr) == json_error_out_of_memory)
 			return HL_ENOMEM;
-		hl_srv_logf(core, c, "bad JSON at byte %d", jerr.position);
-		err = hl_srv_send_error(core, c, -1, "bad_request",
-					"the message is not valid JSON");
+		char m[80];
+
+		snprintf(m, sizeof(m),
+			 "the message is not valid JSON (at byte %d)",
+			 jerr.position);
+		err = hl_srv_send_error(core, c, -1, "bad_request", m);
 	} else {
 		if (json_is_object(req))
 			err = handle_json(core, c, req);
