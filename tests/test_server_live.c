@@ -26,6 +26,7 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <sys/resource.h>
@@ -636,18 +637,42 @@ out:
 	return rc;
 }
 
+static const char *const fast[] = {"--limit", "conn_msgs_per_s=1000", "--limit",
+				   "id_msgs_per_s=1000", NULL};
+
+struct killer {
+	struct server *s;
+	int port, rc;
+	double t_kill, t_up;
+};
+
+/* Kill the server 300 ms from now and start it again at once. */
+static void *killer_main(void *arg)
+{
+	struct killer *k = arg;
+
+	usleep(300 * 1000);
+	k->t_kill = now_s();
+	k->rc = server_stop(k->s, SIGKILL) ||
+		server_start(k->s, k->port, fast) || k->s->port != k->port;
+	k->t_up = now_s();
+	return NULL;
+}
+
 static int test_live_sigkill(void)
 {
 	struct server s;
 	struct hl_signal *a = NULL, *b = NULL;
-	struct hl_contract_bundle *p1 = NULL, *p2 = NULL;
+	struct hl_contract_bundle *p1 = NULL, *p2 = NULL, *q = NULL;
+	struct killer k = {0};
+	pthread_t th;
 	uint8_t fp[32];
 	const char *why = NULL;
-	double t0, t_up, t_ok;
+	double t0, t_up, t_ok, first_ok = 0, done_at[150];
 	size_t n = 0;
-	int rc = -1, port;
+	int rc = -1, port, acked = 0;
 
-	HT_ASSERT(server_new(&s, NULL) == 0);
+	HT_ASSERT(server_new(&s, fast) == 0);
 	if (client(&s, &alice, false, &a, fp, &why) ||
 	    client(&s, &bob, true, &b, fp, &why))
 		goto out;
@@ -660,7 +685,7 @@ static int test_live_sigkill(void)
 	port = s.port;
 	t0 = now_s();
 	HT_ASSERT(server_stop(&s, SIGKILL) == 0);
-	HT_ASSERT(server_start(&s, port, NULL) == 0);
+	HT_ASSERT(server_start(&s, port, fast) == 0);
 	t_up = now_s();
 	HT_EQ_INT(s.port, port);
 	/* alice's next request: reconnect, re-auth, resend, on its own */
@@ -690,6 +715,38 @@ static int test_live_sigkill(void)
 		    len != 5 || memcmp(got, "later", 5) != 0)
 			goto out;
 	}
+	/* Mid-flow: alice keeps proposing while the server is killed and
+	 * restarted under her; every request must succeed (in-flight ones
+	 * are resent after the reconnection) and every acknowledged
+	 * contract must be there afterwards. */
+	k.s = &s;
+	k.port = port;
+	if (pthread_create(&th, NULL, killer_main, &k) != 0)
+		goto out;
+	for (int i = 0; i < 150; i++) {
+		q = propose((uint8_t)(100 + i), &alice, &bob);
+		if (hl_signal_put_contract(a, q) != 0) {
+			fprintf(stderr, "put %d: %s\n", i, hl_signal_error(a));
+			free(q);
+			pthread_join(th, NULL);
+			goto out;
+		}
+		done_at[acked++] = now_s();
+		free(q);
+		usleep(10 * 1000);
+	}
+	pthread_join(th, NULL);
+	if (k.rc)
+		goto out;
+	for (int i = 0; i < acked && !first_ok; i++)
+		if (done_at[i] > k.t_kill)
+			first_ok = done_at[i];
+	printf("# mid-flow SIGKILL: restarted in %.0f ms; %d proposals, all "
+	       "acknowledged; first answered %.0f ms after the kill\n",
+	       (k.t_up - k.t_kill) * 1e3, acked, (first_ok - k.t_kill) * 1e3);
+	if (listed_state(b, p1->c.call_id, &n) != HL_CONTRACT_CONFIRMED ||
+	    n != (size_t)acked + 2)
+		goto out;
 	rc = 0;
 out:
 	if (rc)
