@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "hotline/server.h"
 
@@ -118,6 +119,19 @@ static bool set_limit(struct hl_server_limits *l, const char *arg)
 	return false;
 }
 
+/* ADDR:PORT (ADDR not empty, PORT 0..65535 in digits). */
+static bool listen_ok(const char *s)
+{
+	const char *colon = strrchr(s, ':');
+	char *end = NULL;
+	unsigned long port;
+
+	if (!colon || colon == s || colon[1] < '0' || colon[1] > '9')
+		return false;
+	port = strtoul(colon + 1, &end, 10);
+	return *end == 0 && port <= 65535;
+}
+
 int main(int argc, char **argv)
 {
 	struct hl_server_config cfg = {0};
@@ -177,14 +191,15 @@ int main(int argc, char **argv)
 	if (!cfg.listen || !cfg.data_dir)
 		return usage_error("--listen ADDR:PORT and --data DIR are "
 				   "required");
-	if (!strchr(cfg.listen, ':'))
-		return usage_error("--listen takes ADDR:PORT, e.g. "
-				   "0.0.0.0:8443");
+	if (!listen_ok(cfg.listen))
+		return usage_error("--listen takes ADDR:PORT with a port from "
+				   "0 to 65535, e.g. 0.0.0.0:8443");
 	if (!cfg.cert_file != !cfg.key_file)
 		return usage_error("--cert and --key go together");
 	if (!cfg.turn_secret != !cfg.turn_uri)
 		return usage_error("--turn-secret and --turn-uri go together");
 
+	umask(077); /* the store says who meets whom: owner only */
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_signal; /* no SA_RESTART: poll() returns */
 	sigemptyset(&sa.sa_mask);

@@ -31,6 +31,7 @@
 #include <stdlib.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -1065,10 +1066,111 @@ out:
 	return rc;
 }
 
+/* Run hotlined with args; its exit status, stderr in err (cap bytes). */
+static int run_cli(const char *const *args, char *err, size_t cap)
+{
+	const char *argv[16];
+	int pipefd[2], status = -1, n = 0;
+	size_t got = 0;
+	ssize_t r;
+	pid_t pid;
+
+	argv[n++] = getenv("HL_HOTLINED");
+	for (int i = 0; args[i] && n < 15; i++)
+		argv[n++] = args[i];
+	argv[n] = NULL;
+	if (pipe(pipefd) != 0)
+		return -1;
+	pid = fork();
+	if (pid == 0) {
+		dup2(pipefd[1], 2);
+		dup2(pipefd[1], 1);
+		close(pipefd[0]);
+		execv(argv[0], (char *const *)argv);
+		_exit(127);
+	}
+	close(pipefd[1]);
+	while (got + 1 < cap &&
+	       (r = read(pipefd[0], err + got, cap - 1 - got)) > 0)
+		got += (size_t)r;
+	err[got] = 0;
+	close(pipefd[0]);
+	waitpid(pid, &status, 0);
+	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+static int test_live_cli(void)
+{
+	static const char *const bad[][8] = {
+		{NULL},
+		{"--listen", "127.0.0.1:0", NULL},
+		{"--data", "/tmp/x", NULL},
+		{"--listen", "127.0.0.1", "--data", "/tmp/x", NULL},
+		{"--listen", "127.0.0.1:70000", "--data", "/tmp/x", NULL},
+		{"--listen", "127.0.0.1:0", "--data", "/tmp/x", "--cert", "c",
+		 NULL},
+		{"--listen", "127.0.0.1:0", "--data", "/tmp/x", "--turn-uri",
+		 "turn:x", NULL},
+		{"--listen", "127.0.0.1:0", "--data", "/tmp/x", "--limit",
+		 "nonsense=1", NULL},
+		{"--listen", "127.0.0.1:0", "--data", "/tmp/x", "--limit",
+		 "idle_s=0", NULL},
+		{"--frobnicate", NULL},
+		{"--listen", NULL},
+	};
+	static const char *const help[] = {"--help", NULL};
+	static const char *const version[] = {"--version", NULL};
+	char out[4096];
+	struct server s;
+
+	for (size_t i = 0; i < HL_ARRAY_SIZE(bad); i++) {
+		HT_EQ_INT(run_cli(bad[i], out, sizeof(out)), 2);
+		/* one sentence, on one line */
+		HT_ASSERT(strncmp(out, "hotlined: ", 10) == 0);
+		HT_ASSERT(strchr(out, '\n') == out + strlen(out) - 1);
+	}
+	HT_EQ_INT(run_cli(help, out, sizeof(out)), 0);
+	HT_ASSERT(strstr(out, "usage: hotlined --listen ADDR:PORT --data DIR"));
+	HT_EQ_INT(run_cli(version, out, sizeof(out)), 0);
+	HT_ASSERT(strncmp(out, "hotlined ", 9) == 0);
+	/* SIGINT stops it cleanly (exit 0); the key file is 0600 */
+	HT_ASSERT(server_new(&s, NULL) == 0);
+	{
+		char key[128];
+		struct stat st;
+		int status = -1;
+
+		snprintf(key, sizeof(key), "%s/key.pem", s.data);
+		HT_ASSERT(stat(key, &st) == 0 && (st.st_mode & 0777) == 0600);
+		kill(s.pid, SIGINT);
+		HT_ASSERT(waitpid(s.pid, &status, 0) == s.pid);
+		s.pid = 0;
+		HT_ASSERT(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+		HT_ASSERT(log_has(&s, "stopping"));
+	}
+	/* a port in use: one sentence, exit 1 */
+	{
+		struct server t;
+		char port[64], dir[96];
+		const char *args[] = {"--listen", port, "--data", dir, NULL};
+
+		HT_ASSERT(server_new(&t, NULL) == 0);
+		snprintf(port, sizeof(port), "127.0.0.1:%d", t.port);
+		snprintf(dir, sizeof(dir), "%s/other", s.dir);
+		HT_EQ_INT(run_cli(args, out, sizeof(out)), 1);
+		HT_ASSERT(strstr(out, "cannot listen"));
+		HT_ASSERT(strchr(out, '\n') == out + strlen(out) - 1);
+		server_cleanup(&t);
+	}
+	server_cleanup(&s);
+	return 0;
+}
+
 static const struct hl_test tests[] = {
-	HT_TEST(test_live_flow),	 HT_TEST(test_live_sigkill),
-	HT_TEST(test_live_pin_mismatch), HT_TEST(test_live_idle_1000),
-	HT_TEST(test_live_flood),	 HT_TEST(test_live_malformed),
+	HT_TEST(test_live_cli),	      HT_TEST(test_live_flow),
+	HT_TEST(test_live_sigkill),   HT_TEST(test_live_pin_mismatch),
+	HT_TEST(test_live_idle_1000), HT_TEST(test_live_flood),
+	HT_TEST(test_live_malformed),
 };
 
 int main(int argc, char **argv)

@@ -90,7 +90,7 @@ struct hl_signal {
 	lws_sorted_usec_list_t wake;
 
 	uint8_t *rx;
-	size_t rx_len;
+	size_t rx_len, rx_cap;
 	bool rx_over;
 	struct tx_item *tx_head, *tx_tail;
 	uint64_t last_tx_us;
@@ -306,11 +306,19 @@ static int on_receive(struct hl_signal *s, struct lws *wsi, const void *in,
 		if (s->rx_len + len > HL_SIG_MSG_MAX) {
 			s->rx_over = true;
 		} else {
-			uint8_t *p = hl_realloc(s->rx, s->rx_len + len + 1);
+			if (s->rx_len + len > s->rx_cap) {
+				size_t cap =
+					HL_MAX(s->rx_cap * 2, s->rx_len + len);
+				uint8_t *p;
 
-			if (!p)
-				return -1;
-			s->rx = p;
+				cap = HL_MIN(HL_MAX(cap, (size_t)4096),
+					     (size_t)HL_SIG_MSG_MAX);
+				p = hl_realloc(s->rx, cap);
+				if (!p)
+					return -1;
+				s->rx = p;
+				s->rx_cap = cap;
+			}
 			memcpy(s->rx + s->rx_len, in, len);
 			s->rx_len += len;
 		}
@@ -323,7 +331,7 @@ static int on_receive(struct hl_signal *s, struct lws *wsi, const void *in,
 		on_message(s, (const char *)s->rx, s->rx_len);
 	hl_free(s->rx);
 	s->rx = NULL;
-	s->rx_len = 0;
+	s->rx_len = s->rx_cap = 0;
 	return 0;
 }
 
@@ -355,7 +363,7 @@ static void on_down(struct hl_signal *s, struct lws *wsi)
 	tx_drop_all(s);
 	hl_free(s->rx);
 	s->rx = NULL;
-	s->rx_len = 0;
+	s->rx_len = s->rx_cap = 0;
 }
 
 static int callback(struct lws *wsi, enum lws_callback_reasons reason,

@@ -96,7 +96,7 @@ out:
 	return err;
 }
 
-/* Write a PEM file atomically with mode; write_fn does the PEM part. */
+/* Write key (if not NULL) or x as a PEM file, atomically, with mode. */
 static int write_pem(const char *path, mode_t mode, EVP_PKEY *key, X509 *x)
 {
 	char tmp[4200];

@@ -355,9 +355,6 @@ int hl_server_run(const struct hl_server_config *cfg,
 		fprintf(stderr, "hotlined: %s.\n", why);
 		return err;
 	}
-	sodium_bin2hex(fphex, sizeof(fphex), cc.fingerprint,
-		       sizeof(cc.fingerprint));
-	fprintf(stderr, "hotlined: certificate fingerprint sha256:%s\n", fphex);
 	if ((err = hl_srv_store_open(&store, db, &why)) != 0) {
 		fprintf(stderr, "hotlined: the store %s: %s.\n", db,
 			err == HL_ENOMEM ? "out of memory" : why);
@@ -390,7 +387,8 @@ int hl_server_run(const struct hl_server_config *cfg,
 			"hotlined: only %u file descriptors allowed; fewer "
 			"than %u connections will fit\n",
 			fds, cc.limits.max_conns);
-	lws_set_log_level(LLL_ERR, lws_emit);
+	/* Quiet while starting: a failure is one sentence of ours. */
+	lws_set_log_level(0, lws_emit);
 	memset(&info, 0, sizeof(info));
 	info.options = LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT |
 		       LWS_SERVER_OPTION_VALIDATE_UTF8;
@@ -421,6 +419,10 @@ int hl_server_run(const struct hl_server_config *cfg,
 		err = HL_EIO;
 		goto out;
 	}
+	lws_set_log_level(LLL_ERR, lws_emit);
+	sodium_bin2hex(fphex, sizeof(fphex), cc.fingerprint,
+		       sizeof(cc.fingerprint));
+	fprintf(stderr, "hotlined: certificate fingerprint sha256:%s\n", fphex);
 	fprintf(stderr, "hotlined: listening on %s%s%s:%d (%u descriptors)\n",
 		strchr(addr, ':') ? "[" : "", addr,
 		strchr(addr, ':') ? "]" : "", lws_get_vhost_listen_port(vh),
