@@ -783,6 +783,27 @@ static int test_live_pin_mismatch(void)
 	err = client(&s1, &alice, true, &a, fp, &why);
 	HT_EQ_INT(err, 0);
 	hl_signal_close(a);
+	/* Connected without a pin, then the server is replaced by one with
+	 * another certificate on the same port: the reconnection meets
+	 * the first certificate or nothing. */
+	err = client(&s1, &bob, false, &a, fp, &why);
+	HT_EQ_INT(err, 0);
+	{
+		struct hl_contract_bundle *l = NULL;
+		size_t n = 0, bad = 0;
+		int port = s1.port;
+
+		HT_ASSERT(server_stop(&s1, SIGKILL) == 0);
+		snprintf(s1.data, sizeof(s1.data), "%s/data2", s1.dir);
+		HT_ASSERT(server_start(&s1, port, NULL) == 0);
+		HT_ASSERT(memcmp(s1.fp, fp, 32) != 0);
+		err = hl_signal_list(a, &l, &n, &bad);
+		hl_free(l);
+		HT_EQ_INT(err, HL_ECONFLICT);
+		HT_ASSERT(strstr(hl_signal_error(a), "pinned"));
+		HT_ASSERT(!log_has(&s1, "auth ok"));
+	}
+	hl_signal_close(a);
 	server_cleanup(&s1);
 	server_cleanup(&s2);
 	return 0;

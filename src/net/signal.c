@@ -265,6 +265,11 @@ static void on_message(struct hl_signal *s, const char *text, size_t len)
 			s->st = S_READY;
 			s->gen++;
 			s->backoff_us = BACKOFF_MIN_US;
+			s->last_tx_us = hl_clock_now_us();
+			/* Reconnections must meet the same certificate, even
+			 * when the first connection pinned nothing. */
+			memcpy(s->pin, s->fp, sizeof(s->pin));
+			s->have_pin = true;
 		}
 		break;
 	case HL_SIG_ERROR:

@@ -18,11 +18,15 @@
  * Descriptors: RLIMIT_NOFILE is raised to the hard limit (at most 65536)
  * and lws is told to use that many, so that max_conns connections fit.
  */
+#include <arpa/inet.h>
 #include <errno.h>
+#include <netinet/in.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <libwebsockets.h>
 #include <openssl/ssl.h>
@@ -297,6 +301,47 @@ static int parse_listen(const char *s, char *addr, size_t cap, int *port)
 	return 0;
 }
 
+/*
+ * Try binding ADDR:PORT before libwebsockets does, for a precise sentence
+ * (in use, or not an address here) and because a failed lws context
+ * leaks.  Names that are not IP literals are left to lws.
+ */
+static int check_bind(const char *addr, int port, const char **why)
+{
+	struct sockaddr_storage ss;
+	struct sockaddr_in *a4 = (struct sockaddr_in *)&ss;
+	struct sockaddr_in6 *a6 = (struct sockaddr_in6 *)&ss;
+	socklen_t len;
+	int fd, one = 1, err = 0;
+
+	memset(&ss, 0, sizeof(ss));
+	if (inet_pton(AF_INET, addr, &a4->sin_addr) == 1) {
+		a4->sin_family = AF_INET;
+		a4->sin_port = htons((uint16_t)port);
+		len = sizeof(*a4);
+	} else if (inet_pton(AF_INET6, addr, &a6->sin6_addr) == 1) {
+		a6->sin6_family = AF_INET6;
+		a6->sin6_port = htons((uint16_t)port);
+		len = sizeof(*a6);
+	} else {
+		return 0;
+	}
+	fd = socket(ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return 0;
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (bind(fd, (struct sockaddr *)&ss, len) != 0) {
+		*why = errno == EADDRINUSE ? "the port is in use"
+		       : errno == EADDRNOTAVAIL
+			       ? "that is not an address of this machine"
+		       : errno == EACCES ? "a port below 1024 needs privileges"
+					 : "cannot bind there";
+		err = HL_EIO;
+	}
+	close(fd);
+	return err;
+}
+
 static unsigned raise_nofile(void)
 {
 	struct rlimit rl;
@@ -381,6 +426,11 @@ int hl_server_run(const struct hl_server_config *cfg,
 		goto out;
 	}
 
+	if ((err = check_bind(addr, port, &why)) != 0) {
+		fprintf(stderr, "hotlined: cannot listen on %s: %s.\n",
+			cfg->listen, why);
+		goto out;
+	}
 	fds = raise_nofile();
 	if (fds < cc.limits.max_conns + 32)
 		fprintf(stderr,
@@ -428,11 +478,13 @@ int hl_server_run(const struct hl_server_config *cfg,
 		strchr(addr, ':') ? "]" : "", lws_get_vhost_listen_port(vh),
 		fds);
 	lws_sul_schedule(srv.ctx, 0, &srv.sul, tick_cb, TICK_US);
-	while (!*stop)
-		if (lws_service(srv.ctx, 0) < 0)
-			break;
-	fprintf(stderr, "hotlined: stopping\n");
 	err = 0;
+	while (!*stop && !err)
+		if (lws_service(srv.ctx, 0) < 0) {
+			fprintf(stderr, "hotlined: the event loop failed.\n");
+			err = HL_EIO;
+		}
+	fprintf(stderr, "hotlined: stopping\n");
 out:
 	if (srv.ctx) {
 		lws_sul_cancel(&srv.sul);
