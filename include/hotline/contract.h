@@ -27,7 +27,7 @@
 #define HL_CONTRACT_MAX_TOPICS	 16
 #define HL_CONTRACT_TOPIC_MAX	 256 /* bytes of UTF-8 */
 #define HL_CONTRACT_MAX_SUITES	 8
-#define HL_CONTRACT_MAX_LEN	 8192 /* largest valid encoding */
+#define HL_CONTRACT_MAX_LEN	 8192 /* buffer bound; valid ones <= 4323 */
 #define HL_CONTRACT_MAX_DURATION (7u * 24 * 3600)
 #define HL_CONTRACT_JSON_MAX	 65536 /* largest bundle JSON text read */
 
@@ -97,11 +97,18 @@ struct hl_contract_bundle {
 	uint8_t decline[HL_ID_SIG_LEN];
 };
 
-/* Encode c and sign it as its proposer (id must be c->proposer). */
+/*
+ * Encode c and sign it as its proposer (id must be c->proposer, and c
+ * valid: HL_EINVAL otherwise).  *out is written only on success.
+ */
 int hl_contract_propose(const struct hl_contract *c,
 			const struct hl_identity *id,
 			struct hl_contract_bundle *out) HL_MUST_CHECK;
-/* Countersign, or sign a decline, as the invitee (id must be it). */
+/*
+ * Countersign, or sign a decline, as the invitee (id must be it:
+ * HL_EINVAL).  The bundle must verify first (its error otherwise); the
+ * opposite answer already present is HL_ESTATE.  b changes only on success.
+ */
 int hl_contract_accept(struct hl_contract_bundle *b,
 		       const struct hl_identity *id) HL_MUST_CHECK;
 int hl_contract_decline(struct hl_contract_bundle *b,

@@ -16,9 +16,13 @@
 
 #include "contract_internal.h"
 
-#define MAGIC_LEN     4 /* "HLC" 0x01 */
-#define FIXED_LEN     (MAGIC_LEN + HL_CALL_ID_LEN + 2 * HL_ID_PK_LEN + 3 * 8 + 4)
+#define MAGIC_LEN     4	  /* "HLC" 0x01 */
+#define FIXED_LEN     112 /* magic, call id, two keys, three u64, policy */
 #define TOPIC_REASONS 4
+
+_Static_assert(FIXED_LEN == MAGIC_LEN + HL_CALL_ID_LEN + 2 * HL_ID_PK_LEN +
+				    3 * 8 + 4,
+	       "fixed part of the encoding");
 
 static const uint8_t magic[MAGIC_LEN] = {'H', 'L', 'C', 0x01};
 
