@@ -744,6 +744,37 @@ static int test_servers_strict(void)
 	return 0;
 }
 
+/* HL_HOME_MAX_SERVERS pins fill the file; one more is refused. */
+static int test_servers_full(void)
+{
+	struct hl_home_server *l;
+	struct hl_home *h = NULL;
+	uint8_t fp[32] = {9}, got[32];
+	char *text = NULL;
+	size_t len = 0;
+
+	l = hl_calloc(HL_HOME_MAX_SERVERS + 1, sizeof(*l));
+	HT_ASSERT(l);
+	for (size_t i = 0; i <= HL_HOME_MAX_SERVERS; i++) {
+		snprintf(l[i].url, sizeof(l[i].url), "wss://s%04zu", i);
+		l[i].fp[0] = (uint8_t)i;
+	}
+	HT_EQ_INT(
+		hl_home_servers_format(l, HL_HOME_MAX_SERVERS + 1, &text, &len),
+		HL_EINVAL);
+	HT_OK(hl_home_servers_format(l, HL_HOME_MAX_SERVERS, &text, &len));
+	HT_OK(fresh_home(&h, "servers-full"));
+	HT_OK(hl_home_write(h, "servers.json", text, len));
+	hl_free(text);
+	HT_EQ_INT(hl_home_server_pin_set(h, "wss://one-more", fp), HL_EFULL);
+	HT_OK(hl_home_server_pin_set(h, "wss://s0005", l[5].fp));
+	HT_OK(hl_home_server_pin(h, "wss://s0999", got));
+	HT_EQ_MEM(got, l[999].fp, 32);
+	hl_home_close(h);
+	hl_free(l);
+	return 0;
+}
+
 /* The in-memory parsers and writers agree exactly. */
 static int test_format_roundtrip(void)
 {
@@ -820,6 +851,7 @@ static const struct hl_test tests[] = {
 	HT_TEST(test_contacts_full),
 	HT_TEST(test_servers),
 	HT_TEST_OOM(test_oom_servers),
+	HT_TEST(test_servers_full),
 	HT_TEST(test_servers_strict),
 	HT_TEST(test_format_roundtrip),
 	HT_TEST(test_identity_in_home),
