@@ -692,7 +692,8 @@ static int request(struct hl_signal *s, const char *type, json_t *fields,
 	size_t len = 0;
 	int err;
 
-	s->err[0] = 0;
+	if (!s->fatal)
+		s->err[0] = 0; /* a fatal error keeps its sentence */
 	s->last_code[0] = 0;
 	if ((err = hl_sig_build_request(type, ++s->next_id, fields, &text,
 					&len)) != 0)
@@ -902,7 +903,8 @@ int hl_signal_relay_recv(struct hl_signal *s,
 	uint64_t deadline = hl_clock_now_us() + (uint64_t)timeout_ms * 1000;
 	int err;
 
-	s->err[0] = 0;
+	if (!s->fatal)
+		s->err[0] = 0; /* a fatal error keeps its sentence */
 	for (;;) {
 		struct rx_item **pp, *it;
 

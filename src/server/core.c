@@ -216,10 +216,16 @@ int hl_srv_core_new(struct hl_srv_core **out,
 		    const struct hl_srv_core_config *cfg)
 {
 	struct hl_srv_core *core;
+	json_t *uri_ok;
 	int err = HL_ENOMEM;
 
 	if (!cfg->store || !cfg->rng.fill ||
 	    (cfg->turn_secret && !cfg->turn_uri))
+		return HL_EINVAL;
+	/* The URI goes into JSON: it must be UTF-8. */
+	uri_ok = cfg->turn_uri ? json_string(cfg->turn_uri) : NULL;
+	json_decref(uri_ok);
+	if (cfg->turn_uri && !uri_ok)
 		return HL_EINVAL;
 	if (sodium_init() < 0)
 		return HL_ECRYPTO;

@@ -422,7 +422,9 @@ int hl_server_run(const struct hl_server_config *cfg,
 	if ((err = hl_srv_core_new(&srv.core, &cc)) != 0 ||
 	    (err = hl_srv_map_init(&srv.sessions, &cc.rng)) != 0) {
 		fprintf(stderr, "hotlined: cannot start: %s\n",
-			hl_strerror(err));
+			err == HL_EINVAL ? "--turn-uri must be UTF-8 text "
+					   "and go with --turn-secret."
+					 : hl_strerror(err));
 		goto out;
 	}
 
