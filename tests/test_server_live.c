@@ -77,6 +77,19 @@ static void id_from(struct hl_identity *id, uint8_t first, const char *name)
 
 /* ---- the server process ---------------------------------------------- */
 
+/* Servers running now, by PID, so that main can end what a failed test
+ * left behind. */
+static pid_t live_pids[32];
+
+static void pid_track(pid_t pid, bool add)
+{
+	for (size_t i = 0; i < HL_ARRAY_SIZE(live_pids); i++)
+		if (live_pids[i] == (add ? 0 : pid)) {
+			live_pids[i] = add ? pid : 0;
+			return;
+		}
+}
+
 /* Wait until the log shows the listening port; parse the fingerprint. */
 static int read_log(struct server *s, double timeout)
 {
@@ -104,6 +117,7 @@ static int read_log(struct server *s, double timeout)
 			return 0;
 		}
 		if (waitpid(s->pid, NULL, WNOHANG) == s->pid) {
+			pid_track(s->pid, false);
 			s->pid = 0;
 			fprintf(stderr, "hotlined exited:\n%s\n", buf);
 			return -1;
@@ -147,6 +161,7 @@ static int server_start(struct server *s, int port, const char *const *extra)
 	close(fd);
 	if (s->pid < 0)
 		return -1;
+	pid_track(s->pid, true);
 	return read_log(s, 15);
 }
 
@@ -161,9 +176,15 @@ static int server_new(struct server *s, const char *const *extra)
 	return server_start(s, 0, extra);
 }
 
-static bool server_alive(const struct server *s)
+static bool server_alive(struct server *s)
 {
-	return s->pid > 0 && waitpid(s->pid, NULL, WNOHANG) == 0;
+	if (s->pid <= 0)
+		return false;
+	if (waitpid(s->pid, NULL, WNOHANG) == 0)
+		return true;
+	pid_track(s->pid, false); /* reaped: never signal that PID again */
+	s->pid = 0;
+	return false;
 }
 
 /* SIGTERM (clean stop, exit status 0 expected) or SIGKILL. */
@@ -176,6 +197,7 @@ static int server_stop(struct server *s, int sig)
 	kill(s->pid, sig);
 	if (waitpid(s->pid, &status, 0) != s->pid)
 		return -1;
+	pid_track(s->pid, false);
 	s->pid = 0;
 	if (sig == SIGTERM)
 		return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : -1;
@@ -1165,6 +1187,7 @@ static int test_live_cli(void)
 		HT_ASSERT(stat(key, &st) == 0 && (st.st_mode & 0777) == 0600);
 		kill(s.pid, SIGINT);
 		HT_ASSERT(waitpid(s.pid, &status, 0) == s.pid);
+		pid_track(s.pid, false);
 		s.pid = 0;
 		HT_ASSERT(WIFEXITED(status) && WEXITSTATUS(status) == 0);
 		HT_ASSERT(log_has(&s, "stopping"));
@@ -1206,6 +1229,12 @@ int main(int argc, char **argv)
 	id_from(&bob, 0x50, "Bob");
 	id_from(&eve, 0x90, "Eve");
 	rc = hl_test_main(tests, HL_ARRAY_SIZE(tests), argc, argv);
+	/* a test that failed half way may have left a server running */
+	for (size_t i = 0; i < HL_ARRAY_SIZE(live_pids); i++)
+		if (live_pids[i] > 0) {
+			kill(live_pids[i], SIGKILL);
+			waitpid(live_pids[i], NULL, 0);
+		}
 	SSL_CTX_free(raw_ssl_ctx);
 	return rc;
 }
