@@ -26,6 +26,7 @@ struct hl_server_limits {
 	unsigned relay_queue;	  /* queued relays per call (16) */
 	unsigned relay_ttl_s;	  /* how long they wait (120) */
 	unsigned window_early_s;  /* relay opens before not_before (600) */
+	unsigned open_contracts;  /* per proposer, window not ended (1000) */
 };
 
 struct hl_server_config {

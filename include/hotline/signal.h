@@ -31,6 +31,7 @@ struct hl_signal_config {
 	bool have_pin;
 	uint8_t pin[HL_SIGNAL_FP_LEN]; /* expected certificate fingerprint */
 	unsigned connect_timeout_ms;   /* 0: 10 s */
+	unsigned request_timeout_ms;   /* 0: 15 s, reconnections included */
 };
 
 struct hl_signal;
