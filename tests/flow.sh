@@ -131,5 +131,29 @@ import json,sys,os; d=json.load(sys.stdin); s={c["call_id"]: c["state"] for c in
 assert s[sys.argv[1]] == "confirmed", s
 ' "$id" && ok "after SIGKILL and restart the contract and its state are there" || no "state lost after SIGKILL"
 
+# A client connected while the server dies reconnects on its own: alice
+# waits in verify, the server is killed with SIGKILL and restarted, then
+# bob runs verify; both succeed with the same SAS.
+$hl verify "$id" $A $PA --json --timeout 60 >"$tmp/va" 2>"$tmp/va.err" &
+va=$!
+sleep 2
+kill -9 "$srv_pid"
+wait "$srv_pid" 2>/dev/null
+"$hld" --listen "127.0.0.1:$port" --data "$tmp/data" >"$tmp/server.out" 2>"$tmp/server.err" &
+srv_pid=$!
+for i in $(seq 50); do grep -q fingerprint "$tmp/server.err" && break; sleep 0.1; done
+$hl verify "$id" $B $PB --json >"$tmp/vb" 2>"$tmp/vb.err"
+rb=$?
+wait $va
+ra=$?
+if [ $ra = 0 ] && [ $rb = 0 ] &&
+	[ "$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["sas"])' "$tmp/va")" = \
+	  "$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["sas"])' "$tmp/vb")" ]; then
+	ok "a waiting client reconnects on its own after SIGKILL; verify completes"
+else
+	no "verify across a server restart ($ra $rb)"
+	cat "$tmp/va.err" "$tmp/vb.err"
+fi
+
 [ "$fails" = 0 ] && echo "all flow checks passed"
 exit $((fails > 0))

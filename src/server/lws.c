@@ -87,12 +87,83 @@ static void session_drop_queue(struct session *s)
 	s->q_bytes = 0;
 }
 
+/*
+ * Test hooks (tests/evil_hotlined.c plays a malicious server with them;
+ * hotlined never sets them).  Injected messages wait here for pump().
+ */
+static struct hl_srv_hooks hooks;
+static struct hl_srv_out *inject_head, *inject_tail;
+
+void hl_server_set_hooks(const struct hl_srv_hooks *h)
+{
+	hooks = *h;
+}
+
+static struct hl_srv_out *out_text(uint64_t conn, const char *text, size_t len)
+{
+	struct hl_srv_out *o = hl_calloc(1, sizeof(*o) + LWS_PRE + len);
+
+	if (!o)
+		return NULL;
+	o->conn = conn;
+	o->kind = HL_SRV_SEND;
+	o->len = len;
+	o->data = o->buf + LWS_PRE;
+	memcpy(o->data, text, len);
+	return o;
+}
+
+int hl_server_inject(uint64_t conn, const char *text)
+{
+	struct hl_srv_out *o = out_text(conn, text, strlen(text));
+
+	if (!o)
+		return HL_ENOMEM;
+	if (inject_tail)
+		inject_tail->next = o;
+	else
+		inject_head = o;
+	inject_tail = o;
+	return 0;
+}
+
+/* The next output: the core's, through the output hook, or an injected
+ * one. */
+static struct hl_srv_out *next_out(struct srv *srv)
+{
+	struct hl_srv_out *o = hl_srv_core_pop(srv->core);
+
+	if (o && hooks.on_output && o->kind == HL_SRV_SEND) {
+		char *text =
+			hooks.on_output(hooks.ctx, o->conn, o->data, o->len);
+
+		if (text) {
+			struct hl_srv_out *n =
+				out_text(o->conn, text, strlen(text));
+
+			hl_free(text);
+			if (n) {
+				hl_free(o);
+				o = n;
+			}
+		}
+	}
+	if (!o && inject_head) {
+		o = inject_head;
+		inject_head = o->next;
+		if (!inject_head)
+			inject_tail = NULL;
+		o->next = NULL;
+	}
+	return o;
+}
+
 /* Move the core's outputs to their sessions' queues. */
 static void pump(struct srv *srv)
 {
 	struct hl_srv_out *o;
 
-	while ((o = hl_srv_core_pop(srv->core)) != NULL) {
+	while ((o = next_out(srv)) != NULL) {
 		struct session *s = hl_srv_map_get(&srv->sessions, &o->conn,
 						   sizeof(o->conn));
 
@@ -180,6 +251,8 @@ static int on_receive(struct srv *srv, struct session *s, struct lws *wsi,
 	if (!s->rx_over &&
 	    (!lws_is_final_fragment(wsi) || lws_remaining_packet_payload(wsi)))
 		return 0; /* more of this message to come */
+	if (hooks.on_input)
+		hooks.on_input(hooks.ctx, s->id, s->rx, s->rx_len);
 	err = hl_srv_core_message(srv->core, s->id, s->rx, s->rx_len,
 				  s->rx_binary, hl_srv_now_us());
 	s->rx_len = 0;

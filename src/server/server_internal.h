@@ -212,6 +212,26 @@ void hl_srv_core_stats(const struct hl_srv_core *core, struct hl_srv_stats *st);
 int hl_srv_turn_password(const char *secret, const char *username,
 			 char *password, size_t cap) HL_MUST_CHECK;
 
+/* ---- test hooks --------------------------------------------------- */
+
+/*
+ * A test-only malicious server (tests/evil_hotlined.c) sees every message
+ * a client sends (on_input) and may rewrite every message the server
+ * sends (on_output returns a replacement hl_malloc'd string, or NULL to
+ * keep it); hl_server_inject() queues an extra message to a connection.
+ * hotlined never sets them.
+ */
+struct hl_srv_hooks {
+	void (*on_input)(void *ctx, uint64_t conn, const uint8_t *data,
+			 size_t len);
+	char *(*on_output)(void *ctx, uint64_t conn, const uint8_t *data,
+			   size_t len);
+	void *ctx;
+};
+
+void hl_server_set_hooks(const struct hl_srv_hooks *h);
+int hl_server_inject(uint64_t conn, const char *text) HL_MUST_CHECK;
+
 /* ---- I/O helpers (sys.c, cert.c) ------------------------------------- */
 
 /* Wall-clock Unix time in microseconds: the `now` of the core. */
