@@ -1,15 +1,18 @@
 /*
- * fuzz_ake.h - the fixed exchange the three key-exchange fuzz targets
- * (fuzz_ake_m1.c, fuzz_ake_m2.c, fuzz_ake_m3.c) start from.
+ * fuzz_ake.h - the fixed exchange the four key-exchange fuzz targets
+ * (fuzz_ake_m1.c, fuzz_ake_m2.c, fuzz_ake_m3.c, fuzz_ake_m4.c) start
+ * from.
  *
  * Alice (initiator) and Bob (responder) hold fixed Ed25519 keys and a
  * contract with suites {0x0001, 0x0002}; their generators restart from
  * fixed seeds for every input, so every party the targets build is the
- * same: the genuine M1, M2 and M3 (made once, by a clean exchange) are
- * exactly what a party in that state would send.  That lets the targets
- * check the strongest property: a fuzzed message is accepted only if it
- * is byte-identical to the genuine one (everything is signed or MACed),
- * and the genuine one is always accepted.
+ * same: the genuine M1, M2, M3 and M4 (made once, by a clean exchange)
+ * are exactly what a party in that state would send.  That lets the
+ * targets check the strongest property: a fuzzed message is accepted
+ * only if it is byte-identical to the genuine one (everything is signed
+ * or MACed), and the genuine one is always accepted.  A party is done
+ * only after the last message it receives: the responder after M3, the
+ * initiator after M4.
  */
 #ifndef HOTLINE_FUZZ_AKE_H
 #define HOTLINE_FUZZ_AKE_H
@@ -36,8 +39,8 @@ static const uint8_t fz_t_bob[] = "ufrag=b;pwd=bobbobbob;fp=BB";
 
 /* The genuine messages of the fixed exchange. */
 static uint8_t fz_m1[HL_AKE_MSG_MAX], fz_m2[HL_AKE_MSG_MAX],
-	fz_m3[HL_AKE_MSG_MAX];
-static size_t fz_m1_len, fz_m2_len, fz_m3_len;
+	fz_m3[HL_AKE_MSG_MAX], fz_m4[HL_AKE_MSG_MAX];
+static size_t fz_m1_len, fz_m2_len, fz_m3_len, fz_m4_len;
 static struct hl_ake_result fz_res_i, fz_res_r;
 
 static inline void fz_identity(struct hl_identity *id, uint8_t b)
@@ -97,7 +100,9 @@ static inline void fz_setup(void)
 			&fz_m2_len) ||
 	    hl_ake_recv(i, fz_m2, fz_m2_len, fz_m3, sizeof(fz_m3),
 			&fz_m3_len) ||
-	    hl_ake_recv(r, fz_m3, fz_m3_len, NULL, 0, &n) ||
+	    hl_ake_recv(r, fz_m3, fz_m3_len, fz_m4, sizeof(fz_m4),
+			&fz_m4_len) ||
+	    hl_ake_recv(i, fz_m4, fz_m4_len, NULL, 0, &n) || n != 0 ||
 	    hl_ake_result(i, &fz_res_i) || hl_ake_result(r, &fz_res_r))
 		abort();
 	hl_ake_free(i);
@@ -109,6 +114,15 @@ static inline bool fz_same(const uint8_t *a, size_t an, const uint8_t *b,
 			   size_t bn)
 {
 	return an == bn && memcmp(a, b, an) == 0;
+}
+
+/* A party that is not finished gives no result. */
+static inline void fz_check_not_done(const struct hl_ake *a)
+{
+	struct hl_ake_result r;
+
+	if (hl_ake_done(a) || hl_ake_result(a, &r) != HL_ESTATE)
+		abort();
 }
 
 /* A finished party's result must be the genuine exchange's. */

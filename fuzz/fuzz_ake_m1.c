@@ -9,10 +9,11 @@
  *  2. The responder never finishes on M1 alone.  It either fails
  *     (HL_EAUTH, a reason, no reply, no result) or answers with an M2.
  *  3. The genuine initiator accepts that M2 only if the input was the
- *     genuine M1, byte for byte: then the exchange completes with the
- *     genuine results on both sides.  The genuine M1 always gets there.
+ *     genuine M1, byte for byte: then it answers with M3 but is not done
+ *     until R's M4, and the exchange completes with the genuine results
+ *     on both sides.  The genuine M1 always gets there.
  *
- * Regenerate the seed corpora of all three AKE targets (repository root,
+ * Regenerate the seed corpora of all four AKE targets (repository root,
  * after building build/):
  *   cc -DHL_FUZZ_AKE_SEEDS -Iinclude fuzz/fuzz_ake_m1.c \
  *      build/libhotline.a $(pkg-config --libs libcrypto libsodium) \
@@ -29,11 +30,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static uint8_t m1[HL_AKE_MSG_MAX], m2[HL_AKE_MSG_MAX],
-		m3[HL_AKE_MSG_MAX];
+		m3[HL_AKE_MSG_MAX], m4[HL_AKE_MSG_MAX];
 	long mem0;
 	struct hl_prng pi, pr;
 	struct hl_ake *i, *r;
-	size_t m1_len = 0, m2_len = 0, m3_len = 0, n = 0;
+	size_t m1_len = 0, m2_len = 0, m3_len = 0, m4_len = 0, n = 0;
 	bool genuine;
 	int err;
 
@@ -61,7 +62,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	} else {
 		if (!genuine)
 			abort(); /* invariant 3: fooled by a fuzzed M1 */
-		if (hl_ake_recv(r, m3, m3_len, NULL, 0, &n))
+		fz_check_not_done(i);
+		if (hl_ake_recv(r, m3, m3_len, m4, sizeof(m4), &m4_len) ||
+		    hl_ake_recv(i, m4, m4_len, NULL, 0, &n) || n != 0)
 			abort();
 		fz_check_result(i, &fz_res_i);
 		fz_check_result(r, &fz_res_r);
@@ -77,7 +80,18 @@ out:
 #ifdef HL_FUZZ_AKE_SEEDS
 /* ---- seed corpus generator (not part of the fuzz build) ---------------- */
 
+#include <sys/stat.h>
+
 static const char *top;
+
+/* top/target, if it is not there yet (fopen() below reports failures). */
+static void make_dir(const char *target)
+{
+	char path[4096];
+
+	snprintf(path, sizeof(path), "%s/%s", top, target);
+	(void)mkdir(path, 0755);
+}
 
 static void save(const char *target, const char *name, const uint8_t *b,
 		 size_t len)
@@ -102,9 +116,9 @@ static void save_with(const char *target, const char *name, const uint8_t *msg,
 	save(target, name, b, len);
 }
 
-/* An exchange with other seeds: a different, equally valid M1/M2/M3. */
+/* An exchange with other seeds: a different, equally valid M1..M4. */
 static void other_session(uint8_t *m1, size_t *l1, uint8_t *m2, size_t *l2,
-			  uint8_t *m3, size_t *l3)
+			  uint8_t *m3, size_t *l3, uint8_t *m4, size_t *l4)
 {
 	struct hl_prng pi, pr;
 	struct hl_ake *i = fz_party(HL_AKE_INITIATOR, &pi);
@@ -114,7 +128,8 @@ static void other_session(uint8_t *m1, size_t *l1, uint8_t *m2, size_t *l2,
 	hl_prng_seed(&pr, 78);
 	if (hl_ake_start(i, m1, HL_AKE_MSG_MAX, l1) ||
 	    hl_ake_recv(r, m1, *l1, m2, HL_AKE_MSG_MAX, l2) ||
-	    hl_ake_recv(i, m2, *l2, m3, HL_AKE_MSG_MAX, l3))
+	    hl_ake_recv(i, m2, *l2, m3, HL_AKE_MSG_MAX, l3) ||
+	    hl_ake_recv(r, m3, *l3, m4, HL_AKE_MSG_MAX, l4))
 		abort();
 	hl_ake_free(i);
 	hl_ake_free(r);
@@ -123,10 +138,10 @@ static void other_session(uint8_t *m1, size_t *l1, uint8_t *m2, size_t *l2,
 int main(int argc, char **argv)
 {
 	static uint8_t o1[HL_AKE_MSG_MAX], o2[HL_AKE_MSG_MAX],
-		o3[HL_AKE_MSG_MAX], b[HL_AKE_MSG_MAX + 1];
+		o3[HL_AKE_MSG_MAX], o4[HL_AKE_MSG_MAX], b[HL_AKE_MSG_MAX + 1];
 	struct hl_ake_m1 m1;
 	struct hl_ake_m2 m2;
-	size_t l1 = 0, l2 = 0, l3 = 0, n = 0;
+	size_t l1 = 0, l2 = 0, l3 = 0, l4 = 0, n = 0;
 	uint8_t zero[32] = {0}, big[HL_AKE_TRANSPORT_MAX];
 	char why[256];
 
@@ -135,8 +150,12 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	top = argv[1];
+	make_dir("ake_m1");
+	make_dir("ake_m2");
+	make_dir("ake_m3");
+	make_dir("ake_m4");
 	fz_setup();
-	other_session(o1, &l1, o2, &l2, o3, &l3);
+	other_session(o1, &l1, o2, &l2, o3, &l3, o4, &l4);
 
 	/* M1: genuine, another session's, wrong call, foreign suites,
 	 * PQ only, low-order key, largest transport, cut, one byte more. */
@@ -212,6 +231,19 @@ int main(int argc, char **argv)
 	memcpy(b, fz_m3, fz_m3_len);
 	b[fz_m3_len] = 0;
 	save("ake_m3", "trailing-byte", b, fz_m3_len + 1);
+
+	/* M4: genuine, another session's, our M3 reflected, MAC flipped,
+	 * M4's bytes labelled M3, cut, one byte more. */
+	save("ake_m4", "genuine", fz_m4, fz_m4_len);
+	save("ake_m4", "other-session", o4, l4);
+	save("ake_m4", "reflected-m3", fz_m3, fz_m3_len);
+	save_with("ake_m4", "mac-flipped", fz_m4, fz_m4_len, fz_m4_len - 1,
+		  fz_m4[fz_m4_len - 1] ^ 1);
+	save_with("ake_m4", "type-3", fz_m4, fz_m4_len, 4, HL_AKE_M3);
+	save("ake_m4", "truncated", fz_m4, fz_m4_len - 1);
+	memcpy(b, fz_m4, fz_m4_len);
+	b[fz_m4_len] = 0;
+	save("ake_m4", "trailing-byte", b, fz_m4_len + 1);
 	return 0;
 }
 #endif

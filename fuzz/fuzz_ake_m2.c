@@ -4,12 +4,14 @@
  *
  * Invariants (abort() on violation):
  *  1. No crash, no out-of-bounds read, no leak (hl_mem_outstanding()).
- *  2. The initiator finishes only on the genuine M2, byte for byte, and
- *     then gives the genuine result and the genuine M3.  Anything else
- *     fails with HL_EAUTH, a reason, no reply and no result.
+ *  2. The initiator accepts only the genuine M2, byte for byte, and then
+ *     answers with the genuine M3 but is not done (no result) until the
+ *     genuine M4 comes, after which it gives the genuine result.
+ *     Anything else fails with HL_EAUTH, a reason, no reply and no
+ *     result.
  *  3. The genuine M2 is accepted (the check above is not vacuous).
  *
- * Seed corpus: see fuzz_ake_m1.c (one generator writes all three).
+ * Seed corpus: see fuzz_ake_m1.c (one generator writes all four).
  */
 #include "fuzz_ake.h"
 
@@ -36,6 +38,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (err == 0) {
 		if (!genuine || !fz_same(out, n, fz_m3, fz_m3_len))
 			abort(); /* invariant 2: a forged M2 was accepted */
+		fz_check_not_done(i); /* invariant 2: not before M4 */
+		if (hl_ake_recv(i, fz_m4, fz_m4_len, NULL, 0, &n) || n != 0)
+			abort();
 		fz_check_result(i, &fz_res_i);
 	} else {
 		if (genuine)

@@ -6,8 +6,9 @@
  * Invariants (abort() on violation):
  *  1. No crash, no out-of-bounds read, no leak.
  *  2. The responder finishes only on the genuine M3, byte for byte, and
- *     then gives the genuine result; anything else fails with HL_EAUTH,
- *     a reason and no result.
+ *     then answers with the genuine M4 and gives the genuine result;
+ *     anything else fails with HL_EAUTH, a reason, no reply and no
+ *     result.
  *  3. The genuine M3 is accepted.
  *
  * Seed corpus: see fuzz_ake_m1.c.
@@ -18,11 +19,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	static uint8_t m2[HL_AKE_MSG_MAX];
+	static uint8_t m2[HL_AKE_MSG_MAX], out[HL_AKE_MSG_MAX];
 	long mem0;
 	struct hl_prng pr;
 	struct hl_ake *r;
-	size_t m2_len = 0, n = 7;
+	size_t m2_len = 0, n = 0;
 	bool genuine;
 	int err;
 
@@ -33,14 +34,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	    !fz_same(m2, m2_len, fz_m2, fz_m2_len))
 		abort();
 	genuine = fz_same(data, size, fz_m3, fz_m3_len);
-	err = hl_ake_recv(r, size ? data : NULL, size, NULL, 0, &n);
+	err = hl_ake_recv(r, size ? data : NULL, size, out, sizeof(out), &n);
 	if (err == 0) {
-		if (!genuine || n != 0)
+		if (!genuine || !fz_same(out, n, fz_m4, fz_m4_len))
 			abort(); /* invariant 2: a forged M3 was accepted */
 		fz_check_result(r, &fz_res_r);
 	} else {
-		if (genuine)
-			abort(); /* invariant 3 */
+		if (genuine || n != 0)
+			abort(); /* invariant 3, or a reply after failing */
 		fz_check_failed(r, err);
 	}
 	hl_ake_free(r);

@@ -4,9 +4,12 @@
  * every formula from the bytes on the wire, the SAS word list, and every
  * attack the design claims to stop (tampering with each byte, replays,
  * reflection, suite stripping and downgrade, key substitution, the wrong
- * call or contract, truncated and oversized messages, low-order keys),
- * each failing closed with its own reason, after which a clean exchange
- * with the same parameters still succeeds.  All randomness is seeded.
+ * call or contract, truncated and oversized messages, low-order keys, a
+ * missing or forged final confirmation), each failing closed with its own
+ * reason, after which a clean exchange with the same parameters still
+ * succeeds.  A full exchange is four steps: M1 (I), M2 (R), M3 (I), M4
+ * (R); the initiator is done only when M4 checks.  All randomness is
+ * seeded.
  */
 #include <stdlib.h>
 
@@ -52,7 +55,8 @@ struct ex {
 	uint16_t add_i[4], add_r[4]; /* test-hook suites, 0-terminated */
 	struct hl_ake *i, *r;
 	uint8_t m1[HL_AKE_MSG_MAX], m2[HL_AKE_MSG_MAX], m3[HL_AKE_MSG_MAX];
-	size_t m1_len, m2_len, m3_len;
+	uint8_t m4[HL_AKE_MSG_MAX];
+	size_t m1_len, m2_len, m3_len, m4_len;
 };
 
 /* Alice (proposer, initiator) and Bob; contract suites {1, 2}. */
@@ -93,7 +97,7 @@ static int ex_new(struct ex *x)
 	int err;
 
 	ex_free(x);
-	x->m1_len = x->m2_len = x->m3_len = 0;
+	x->m1_len = x->m2_len = x->m3_len = x->m4_len = 0;
 	hl_prng_seed(&x->prng_i, x->seed * 2 + 1);
 	hl_prng_seed(&x->prng_r, x->seed * 2 + 2);
 	err = hl_ake_new(&x->i, &x->ip);
@@ -123,10 +127,18 @@ static int ex_m3(struct ex *x)
 			   &x->m3_len);
 }
 
+/* R on M3: its reply is M4. */
+static int ex_m4(struct ex *x)
+{
+	return hl_ake_recv(x->r, x->m3, x->m3_len, x->m4, sizeof(x->m4),
+			   &x->m4_len);
+}
+
+/* I on M4: no reply. */
 static int ex_fin(struct ex *x)
 {
 	size_t n = 99;
-	int err = hl_ake_recv(x->r, x->m3, x->m3_len, NULL, 0, &n);
+	int err = hl_ake_recv(x->i, x->m4, x->m4_len, NULL, 0, &n);
 
 	if (!err && n != 0)
 		return HL_EINVAL;
@@ -144,6 +156,8 @@ static int ex_run(struct ex *x)
 		err = ex_m2(x);
 	if (!err)
 		err = ex_m3(x);
+	if (!err)
+		err = ex_m4(x);
 	if (!err)
 		err = ex_fin(x);
 	return err;
@@ -271,11 +285,18 @@ static int test_exchange(void)
 	HT_ASSERT(!hl_ake_done(x.r)); /* R waits for I's signature */
 	HT_EQ_INT(hl_ake_result(x.r, &a), HL_ESTATE);
 	HT_EQ_INT(ex_m3(&x), 0);
-	HT_ASSERT(hl_ake_done(x.i));
+	HT_ASSERT(!hl_ake_done(x.i)); /* I waits for R's confirmation */
+	HT_EQ_INT(hl_ake_result(x.i, &a), HL_ESTATE);
+	HT_ASSERT(has(hl_ake_error(x.i), "in progress"));
+	HT_EQ_INT(ex_m4(&x), 0);
+	HT_ASSERT(hl_ake_done(x.r));
+	HT_ASSERT(!hl_ake_done(x.i));
 	HT_EQ_INT(ex_fin(&x), 0);
 	HT_EQ_INT(check_results(&x, HL_AKE_SUITE_X25519_ED25519_SHA256), 0);
 	HT_ASSERT(has(hl_ake_error(x.r), "complete"));
+	HT_ASSERT(has(hl_ake_error(x.i), "complete"));
 	HT_EQ_INT(x.m3_len, HL_AKE_M3_LEN);
+	HT_EQ_INT(x.m4_len, HL_AKE_M4_LEN);
 
 	/* I's send key is k "sframe I->R"; 4 words, single spaces. */
 	HT_EQ_INT(hl_ake_result(x.i, &a), 0);
@@ -326,6 +347,8 @@ static int test_deterministic(void)
 	HT_EQ_MEM(x.m1, y.m1, x.m1_len);
 	HT_EQ_MEM(x.m2, y.m2, x.m2_len);
 	HT_EQ_MEM(x.m3, y.m3, x.m3_len);
+	HT_EQ_INT(x.m4_len, y.m4_len);
+	HT_EQ_MEM(x.m4, y.m4, x.m4_len);
 	HT_EQ_INT(hl_ake_result(x.r, &a), 0);
 	HT_EQ_INT(hl_ake_result(y.r, &b), 0);
 	HT_EQ_MEM(&a.keys, &b.keys, sizeof(a.keys));
@@ -337,7 +360,8 @@ static int test_deterministic(void)
 /*
  * Recompute everything of §5.4 from the bytes on the wire and the seeded
  * ephemeral secrets, without the module's code: field offsets, TH2, dh,
- * PRK, the four keys, both signatures and MACs, TH3, the SAS and TH4.
+ * PRK, the five keys, both signatures and MACs, TH3, the SAS, TH4 and
+ * M4's mac_F.
  */
 static int test_spec_recompute(void)
 {
@@ -347,7 +371,7 @@ static int test_spec_recompute(void)
 	struct hl_ake_result res_i, res_r;
 	uint8_t ei_sk[32], er_sk[32], ei[32], er[32], ni[32], nr[32];
 	uint8_t th2[32], th3[32], th4[32], dh[32], dh2[32], prk[32];
-	uint8_t kmr[32], kmi[32], kir[32], kri[32], m[32], sas[4];
+	uint8_t kmr[32], kmi[32], kir[32], kri[32], kfr[32], m[32], sas[4];
 	uint8_t sigmsg[25 + 32 + 64], info[35];
 	const uint8_t *p, *sig_r, *mac_r, *sig_i, *mac_i;
 	size_t n, pos, signed_len;
@@ -402,6 +426,10 @@ static int test_spec_recompute(void)
 	sig_i = x.m3 + 5;
 	mac_i = sig_i + 64;
 
+	/* M4 layout. */
+	HT_EQ_INT(x.m4_len, 5 + 32);
+	HT_EQ_MEM(x.m4, "HLK\x01\x04", 5);
+
 	/* TH2 = SHA-256("hotline ake v1" || M1 || M2[..sig_R)). */
 	sha256_3((const uint8_t *)"hotline ake v1", 14, x.m1, x.m1_len, x.m2,
 		 signed_len, th2);
@@ -413,6 +441,7 @@ static int test_spec_recompute(void)
 	expand1(prk, (const uint8_t *)"mac I", 5, kmi, 32);
 	expand1(prk, (const uint8_t *)"sframe I->R", 11, kir, 32);
 	expand1(prk, (const uint8_t *)"sframe R->I", 11, kri, 32);
+	expand1(prk, (const uint8_t *)"finished R", 10, kfr, 32);
 
 	pos = 0;
 	memcpy(sigmsg, "hotline ake responder v1", 25); /* with its NUL */
@@ -441,6 +470,8 @@ static int test_spec_recompute(void)
 	snprintf(text, sizeof(text), "%s %s %s %s", hl_sas_word(sas[0]),
 		 hl_sas_word(sas[1]), hl_sas_word(sas[2]), hl_sas_word(sas[3]));
 	sha256_3(th3, 32, sig_i, 64, mac_i, 32, th4);
+	hmac(kfr, 32, th4, 32, NULL, 0, m); /* mac_F */
+	HT_EQ_MEM(m, x.m4 + 5, 32);
 
 	HT_EQ_INT(hl_ake_result(x.i, &res_i), 0);
 	HT_EQ_INT(hl_ake_result(x.r, &res_r), 0);
@@ -450,6 +481,7 @@ static int test_spec_recompute(void)
 	HT_EQ_MEM(res_r.keys.recv, kir, 32);
 	HT_ASSERT(strcmp(res_i.sas, text) == 0);
 	HT_EQ_MEM(res_i.transcript_hash, th4, 32);
+	HT_EQ_MEM(res_r.transcript_hash, th4, 32);
 	ex_free(&x);
 	return 0;
 }
@@ -597,14 +629,106 @@ static int test_tamper_m3(void)
 			HT_EQ_INT(ex_m3(&x), 0);
 			HT_EQ_MEM(x.m3, good, sizeof(good));
 			x.m3[pos] ^= flips[f];
-			HT_EQ_INT(ex_fin(&x), HL_EAUTH);
-			HT_ASSERT(!hl_ake_done(x.r));
+			HT_EQ_INT(ex_m4(&x), HL_EAUTH);
+			HT_EQ_INT(x.m4_len, 0); /* no M4 */
 			if (pos >= 5 && pos < 69)
 				HT_REASON(x.r, "signature does not verify");
 			else if (pos >= 69)
 				HT_REASON(x.r, "(MAC) does not match");
+			/* R refused M3, so I never gets an M4: not done. */
+			HT_EQ_INT(neither_done(&x), 0);
 		}
 	}
+	return clean_ok(&x, HL_AKE_SUITE_X25519_ED25519_SHA256);
+}
+
+/*
+ * Every byte of M4 changed (three ways): the initiator refuses it and is
+ * not done, although the responder is.
+ */
+static int test_tamper_m4(void)
+{
+	static const uint8_t flips[] = {0x01, 0x80, 0xff};
+	struct ex x;
+	struct hl_ake_result res;
+	uint8_t good[HL_AKE_M4_LEN];
+
+	ex_init(&x, 30);
+	HT_EQ_INT(ex_run(&x), 0);
+	HT_EQ_INT(x.m4_len, sizeof(good));
+	memcpy(good, x.m4, sizeof(good));
+	for (size_t pos = 0; pos < sizeof(good); pos++) {
+		for (size_t f = 0; f < sizeof(flips); f++) {
+			HT_EQ_INT(ex_new(&x), 0);
+			HT_EQ_INT(ex_m1(&x), 0);
+			HT_EQ_INT(ex_m2(&x), 0);
+			HT_EQ_INT(ex_m3(&x), 0);
+			HT_EQ_INT(ex_m4(&x), 0);
+			HT_EQ_MEM(x.m4, good, sizeof(good));
+			HT_ASSERT(hl_ake_done(x.r));
+			x.m4[pos] ^= flips[f];
+			HT_EQ_INT(ex_fin(&x), HL_EAUTH);
+			HT_ASSERT(!hl_ake_done(x.i));
+			HT_EQ_INT(hl_ake_result(x.i, &res), HL_ESTATE);
+			if (pos < 3)
+				HT_REASON(x.i, "not a key-exchange message");
+			else if (pos == 3)
+				HT_REASON(x.i, "key-exchange version");
+			else if (pos == 4)
+				HT_REASON(x.i, "unknown key-exchange message");
+			else
+				HT_REASON(x.i, "the peer's final key "
+					       "confirmation does not match: "
+					       "it did not complete this "
+					       "exchange");
+		}
+	}
+	return clean_ok(&x, HL_AKE_SUITE_X25519_ED25519_SHA256);
+}
+
+/*
+ * No M4 (lost, or held back by the relay): the initiator has sent M3
+ * but is not done and gives no result; neither anything other than M4.
+ */
+static int test_m4_missing(void)
+{
+	struct ex x;
+	struct hl_ake_result res;
+	uint8_t out[HL_AKE_MSG_MAX];
+	size_t n = 0;
+
+	ex_init(&x, 31);
+	HT_EQ_INT(ex_new(&x), 0);
+	HT_EQ_INT(ex_m1(&x), 0);
+	HT_EQ_INT(ex_m2(&x), 0);
+	HT_EQ_INT(ex_m3(&x), 0);
+	HT_ASSERT(x.m3_len == HL_AKE_M3_LEN);
+	HT_ASSERT(!hl_ake_done(x.i));
+	HT_EQ_INT(hl_ake_result(x.i, &res), HL_ESTATE);
+	HT_ASSERT(has(hl_ake_error(x.i), "in progress"));
+	/* R completes; its M4 never arrives: I is still not done. */
+	HT_EQ_INT(ex_m4(&x), 0);
+	HT_ASSERT(hl_ake_done(x.r));
+	HT_ASSERT(!hl_ake_done(x.i));
+	HT_EQ_INT(hl_ake_result(x.i, &res), HL_ESTATE);
+
+	/* Something else in M4's place (the M2 again) ends it. */
+	HT_EQ_INT(hl_ake_recv(x.i, x.m2, x.m2_len, out, sizeof(out), &n),
+		  HL_EAUTH);
+	HT_REASON(x.i, "unexpected message M2: the initiator is waiting for "
+		       "M4");
+	HT_ASSERT(!hl_ake_done(x.i));
+
+	/* An empty M4 (header only) and one with a wrong MAC length. */
+	HT_EQ_INT(ex_new(&x), 0);
+	HT_EQ_INT(ex_m1(&x), 0);
+	HT_EQ_INT(ex_m2(&x), 0);
+	HT_EQ_INT(ex_m3(&x), 0);
+	HT_EQ_INT(hl_ake_recv(x.i, (const uint8_t *)"HLK\x01\x04", 5, out,
+			      sizeof(out), &n),
+		  HL_EAUTH);
+	HT_REASON(x.i, "M4 is truncated (5 bytes)");
+	HT_ASSERT(!hl_ake_done(x.i));
 	return clean_ok(&x, HL_AKE_SUITE_X25519_ED25519_SHA256);
 }
 
@@ -644,10 +768,58 @@ static int test_replay_m1(void)
 	HT_EQ_INT(hl_ake_recv(x.r, old.m1, old.m1_len, m2, sizeof(m2), &m2_len),
 		  0);
 	HT_ASSERT(m2_len != old.m2_len || memcmp(m2, old.m2, m2_len) != 0);
-	HT_EQ_INT(hl_ake_recv(x.r, old.m3, old.m3_len, NULL, 0, &m2_len),
+	HT_EQ_INT(hl_ake_recv(x.r, old.m3, old.m3_len, m2, sizeof(m2), &m2_len),
 		  HL_EAUTH);
 	HT_REASON(x.r, "signature does not verify");
 	HT_ASSERT(!hl_ake_done(x.r));
+	ex_free(&old);
+	return clean_ok(&x, HL_AKE_SUITE_X25519_ED25519_SHA256);
+}
+
+/*
+ * An M4 recorded in one exchange, played to the initiator of the next
+ * one (the relay keeps the new M3 from R and answers with the old M4).
+ */
+static int test_replay_m4(void)
+{
+	struct ex old, x;
+
+	ex_init(&old, 32);
+	HT_EQ_INT(ex_run(&old), 0);
+	ex_init(&x, 33);
+	HT_EQ_INT(ex_new(&x), 0);
+	HT_EQ_INT(ex_m1(&x), 0);
+	HT_EQ_INT(ex_m2(&x), 0);
+	HT_EQ_INT(ex_m3(&x), 0);
+	memcpy(x.m4, old.m4, old.m4_len);
+	x.m4_len = old.m4_len;
+	HT_EQ_INT(ex_fin(&x), HL_EAUTH);
+	HT_REASON(x.i, "the peer's final key confirmation does not match");
+	HT_EQ_INT(neither_done(&x), 0);
+
+	/*
+	 * A recorded session with the very same M1 (same initiator
+	 * randomness) but another answer from R: its M4 is refused too.
+	 */
+	HT_EQ_INT(ex_new(&old), 0);
+	hl_prng_seed(&old.prng_r, 1000); /* R draws only on M1 */
+	HT_EQ_INT(ex_m1(&old), 0);
+	HT_EQ_INT(ex_m2(&old), 0);
+	HT_EQ_INT(ex_m3(&old), 0);
+	HT_EQ_INT(ex_m4(&old), 0);
+	x.seed = old.seed;
+	HT_EQ_INT(ex_new(&x), 0);
+	HT_EQ_INT(ex_m1(&x), 0);
+	HT_EQ_MEM(x.m1, old.m1, old.m1_len);
+	HT_EQ_INT(ex_m2(&x), 0);
+	HT_ASSERT(memcmp(x.m2, old.m2, x.m2_len) != 0);
+	HT_EQ_INT(ex_m3(&x), 0);
+	memcpy(x.m4, old.m4, old.m4_len);
+	x.m4_len = old.m4_len;
+	HT_EQ_INT(ex_fin(&x), HL_EAUTH);
+	HT_REASON(x.i, "final key confirmation does not match");
+	HT_EQ_INT(neither_done(&x), 0);
+	x.seed = 33;
 	ex_free(&old);
 	return clean_ok(&x, HL_AKE_SUITE_X25519_ED25519_SHA256);
 }
@@ -665,13 +837,63 @@ static int test_reflection(void)
 		  HL_EAUTH);
 	HT_REASON(x.i, "our own message reflected back");
 
-	/* The responder's M2 sent back to it. */
+	/*
+	 * The relay's attack: R's M2 goes to I as usual and also back to
+	 * R.  R fails; I answers with M3 but, without R's M4, is not done
+	 * (with three messages it would have shown a SAS here).
+	 */
 	HT_EQ_INT(ex_new(&x), 0);
 	HT_EQ_INT(ex_m1(&x), 0);
 	HT_EQ_INT(ex_m2(&x), 0);
 	HT_EQ_INT(hl_ake_recv(x.r, x.m2, x.m2_len, out, sizeof(out), &n),
 		  HL_EAUTH);
 	HT_REASON(x.r, "our own message reflected back");
+	HT_EQ_INT(ex_m3(&x), 0);
+	HT_EQ_INT(neither_done(&x), 0);
+	HT_EQ_INT(ex_m4(&x), HL_EAUTH); /* R is dead: no M4 ever */
+	HT_EQ_INT(x.m4_len, 0);
+	/* ... and I's own M3 reflected back to it in M4's place. */
+	HT_EQ_INT(hl_ake_recv(x.i, x.m3, x.m3_len, out, sizeof(out), &n),
+		  HL_EAUTH);
+	HT_REASON(x.i, "this is our own message reflected back");
+	HT_EQ_INT(neither_done(&x), 0);
+
+	/* I's own M1 reflected while it waits for M4. */
+	HT_EQ_INT(ex_new(&x), 0);
+	HT_EQ_INT(ex_m1(&x), 0);
+	HT_EQ_INT(ex_m2(&x), 0);
+	HT_EQ_INT(ex_m3(&x), 0);
+	HT_EQ_INT(hl_ake_recv(x.i, x.m1, x.m1_len, out, sizeof(out), &n),
+		  HL_EAUTH);
+	HT_REASON(x.i, "our own message reflected back");
+
+	/* Another session's M3 at I is no reflection, just unexpected. */
+	{
+		struct ex other;
+
+		ex_init(&other, 34);
+		HT_EQ_INT(ex_run(&other), 0);
+		HT_EQ_INT(ex_new(&x), 0);
+		HT_EQ_INT(ex_m1(&x), 0);
+		HT_EQ_INT(ex_m2(&x), 0);
+		HT_EQ_INT(ex_m3(&x), 0);
+		HT_EQ_INT(hl_ake_recv(x.i, other.m3, other.m3_len, out,
+				      sizeof(out), &n),
+			  HL_EAUTH);
+		HT_REASON(x.i, "unexpected message M3: the initiator is "
+			       "waiting for M4");
+		ex_free(&other);
+	}
+	/* I's own M3 with one bit changed: not ours, so unexpected. */
+	HT_EQ_INT(ex_new(&x), 0);
+	HT_EQ_INT(ex_m1(&x), 0);
+	HT_EQ_INT(ex_m2(&x), 0);
+	HT_EQ_INT(ex_m3(&x), 0);
+	x.m3[HL_AKE_M3_LEN - 1] ^= 1;
+	HT_EQ_INT(hl_ake_recv(x.i, x.m3, x.m3_len, out, sizeof(out), &n),
+		  HL_EAUTH);
+	HT_REASON(x.i, "unexpected message M3: the initiator is waiting for "
+		       "M4");
 	HT_EQ_INT(neither_done(&x), 0);
 	return clean_ok(&x, HL_AKE_SUITE_X25519_ED25519_SHA256);
 }
@@ -964,7 +1186,7 @@ static int test_key_substitution(void)
 		memset(x.m3 + 69, 0, 32);
 		x.m3_len = HL_AKE_M3_LEN;
 	}
-	HT_EQ_INT(ex_fin(&x), HL_EAUTH);
+	HT_EQ_INT(ex_m4(&x), HL_EAUTH);
 	HT_REASON(x.r, "signature does not verify with the contract's key");
 	return clean_ok(&x, HL_AKE_SUITE_X25519_ED25519_SHA256);
 }
@@ -1024,9 +1246,21 @@ static int test_truncated(void)
 		HT_EQ_INT(ex_m1(&x), 0);
 		HT_EQ_INT(ex_m2(&x), 0);
 		HT_EQ_INT(ex_m3(&x), 0);
-		HT_EQ_INT(hl_ake_recv(x.r, x.m3, len, NULL, 0, &n), HL_EAUTH);
+		HT_EQ_INT(hl_ake_recv(x.r, x.m3, len, out, sizeof(out), &n),
+			  HL_EAUTH);
 		HT_ASSERT(has(hl_ake_error(x.r),
 			      len ? "is truncated" : "is empty"));
+	}
+	for (size_t len = 0; len < x.m4_len; len++) {
+		HT_EQ_INT(ex_new(&x), 0);
+		HT_EQ_INT(ex_m1(&x), 0);
+		HT_EQ_INT(ex_m2(&x), 0);
+		HT_EQ_INT(ex_m3(&x), 0);
+		HT_EQ_INT(ex_m4(&x), 0);
+		HT_EQ_INT(hl_ake_recv(x.i, x.m4, len, NULL, 0, &n), HL_EAUTH);
+		HT_ASSERT(has(hl_ake_error(x.i),
+			      len ? "is truncated" : "is empty"));
+		HT_ASSERT(!hl_ake_done(x.i));
 	}
 	return clean_ok(&x, HL_AKE_SUITE_X25519_ED25519_SHA256);
 }
@@ -1039,7 +1273,7 @@ static int test_oversized(void)
 	uint8_t out[HL_AKE_MSG_MAX];
 
 	ex_init(&x, 22);
-	/* One byte after M1, M2, M3. */
+	/* One byte after M1, M2, M3, M4. */
 	HT_EQ_INT(ex_new(&x), 0);
 	HT_EQ_INT(ex_m1(&x), 0);
 	x.m1[x.m1_len++] = 0;
@@ -1056,8 +1290,17 @@ static int test_oversized(void)
 	HT_EQ_INT(ex_m2(&x), 0);
 	HT_EQ_INT(ex_m3(&x), 0);
 	x.m3[x.m3_len++] = 0;
-	HT_EQ_INT(ex_fin(&x), HL_EAUTH);
+	HT_EQ_INT(ex_m4(&x), HL_EAUTH);
 	HT_REASON(x.r, "M3 has 1 byte(s) after its end");
+	HT_EQ_INT(ex_new(&x), 0);
+	HT_EQ_INT(ex_m1(&x), 0);
+	HT_EQ_INT(ex_m2(&x), 0);
+	HT_EQ_INT(ex_m3(&x), 0);
+	HT_EQ_INT(ex_m4(&x), 0);
+	x.m4[x.m4_len++] = 0;
+	HT_EQ_INT(ex_fin(&x), HL_EAUTH);
+	HT_REASON(x.i, "M4 has 1 byte(s) after its end");
+	HT_ASSERT(!hl_ake_done(x.i));
 
 	/* Longer than any message may be. */
 	HT_EQ_INT(ex_new(&x), 0);
@@ -1176,6 +1419,12 @@ static int test_state_machine(void)
 		hl_ake_recv(x.r, other.m2, other.m2_len, out, sizeof(out), &n),
 		HL_EAUTH);
 	HT_REASON(x.r, "unexpected message M2");
+	HT_EQ_INT(ex_new(&x), 0);
+	HT_EQ_INT(
+		hl_ake_recv(x.r, other.m4, other.m4_len, out, sizeof(out), &n),
+		HL_EAUTH);
+	HT_REASON(x.r, "unexpected message M4: the responder is waiting for "
+		       "M1");
 
 	/* I expects M2. */
 	HT_EQ_INT(ex_new(&x), 0);
@@ -1185,6 +1434,14 @@ static int test_state_machine(void)
 		HL_EAUTH);
 	HT_REASON(x.i, "the initiator is waiting for M2");
 	HT_EQ_INT(hl_ake_start(x.i, out, sizeof(out), &n), HL_EAUTH);
+	/* An M4 before M2 (even a genuine one of another session). */
+	HT_EQ_INT(ex_new(&x), 0);
+	HT_EQ_INT(ex_m1(&x), 0);
+	HT_EQ_INT(
+		hl_ake_recv(x.i, other.m4, other.m4_len, out, sizeof(out), &n),
+		HL_EAUTH);
+	HT_REASON(x.i, "unexpected message M4: the initiator is waiting for "
+		       "M2");
 	/* Someone else's M1 at the initiator. */
 	HT_EQ_INT(ex_new(&x), 0);
 	HT_EQ_INT(ex_m1(&x), 0);
@@ -1199,6 +1456,24 @@ static int test_state_machine(void)
 	HT_EQ_INT(ex_m2(&x), 0);
 	HT_EQ_INT(ex_m2(&x), HL_EAUTH);
 	HT_REASON(x.r, "the responder is waiting for M3");
+	/* ... and an M4 there too. */
+	HT_EQ_INT(ex_new(&x), 0);
+	HT_EQ_INT(ex_m1(&x), 0);
+	HT_EQ_INT(ex_m2(&x), 0);
+	HT_EQ_INT(
+		hl_ake_recv(x.r, other.m4, other.m4_len, out, sizeof(out), &n),
+		HL_EAUTH);
+	HT_REASON(x.r, "unexpected message M4: the responder is waiting for "
+		       "M3");
+
+	/* I, after M3, expects M4: a second M2 kills it. */
+	HT_EQ_INT(ex_new(&x), 0);
+	HT_EQ_INT(ex_m1(&x), 0);
+	HT_EQ_INT(ex_m2(&x), 0);
+	HT_EQ_INT(ex_m3(&x), 0);
+	HT_EQ_INT(ex_m3(&x), HL_EAUTH);
+	HT_REASON(x.i, "the initiator is waiting for M4");
+	HT_EQ_INT(hl_ake_result(x.i, &res), HL_ESTATE);
 
 	/* Calls in the wrong order. */
 	HT_EQ_INT(ex_new(&x), 0);
@@ -1220,6 +1495,14 @@ static int test_state_machine(void)
 	HT_REASON(x.i, "after the exchange was complete");
 	HT_ASSERT(!hl_ake_done(x.i));
 	HT_EQ_INT(hl_ake_result(x.i, &res), HL_ESTATE);
+	HT_EQ_INT(ex_run(&x), 0); /* a repeated M4 */
+	HT_EQ_INT(ex_fin(&x), HL_EAUTH);
+	HT_REASON(x.i, "a message (M4) arrived after the exchange was "
+		       "complete");
+	HT_EQ_INT(ex_run(&x), 0); /* a repeated M3 */
+	HT_EQ_INT(ex_m4(&x), HL_EAUTH);
+	HT_REASON(x.r, "a message (M3) arrived after the exchange was "
+		       "complete");
 
 	/* Garbage headers. */
 	HT_EQ_INT(ex_new(&x), 0);
@@ -1237,6 +1520,11 @@ static int test_state_machine(void)
 			      sizeof(out), &n),
 		  HL_EAUTH);
 	HT_REASON(x.r, "unknown key-exchange message type 9");
+	HT_EQ_INT(ex_new(&x), 0);
+	HT_EQ_INT(hl_ake_recv(x.r, (const uint8_t *)"HLK\x01\x05", 5, out,
+			      sizeof(out), &n),
+		  HL_EAUTH);
+	HT_REASON(x.r, "unknown key-exchange message type 5");
 	ex_free(&other);
 	return clean_ok(&x, HL_AKE_SUITE_X25519_ED25519_SHA256);
 }
@@ -1257,7 +1545,12 @@ static int test_small_buffers(void)
 	HT_EQ_INT(hl_ake_recv(x.i, x.m2, x.m2_len, out, HL_AKE_M3_LEN - 1, &n),
 		  HL_ETOOBIG);
 	HT_EQ_INT(ex_m3(&x), 0);
-	HT_EQ_INT(ex_fin(&x), 0);
+	HT_EQ_INT(hl_ake_recv(x.r, x.m3, x.m3_len, out, HL_AKE_M4_LEN - 1, &n),
+		  HL_ETOOBIG);
+	HT_EQ_INT(hl_ake_recv(x.r, x.m3, x.m3_len, NULL, 0, &n), HL_ETOOBIG);
+	HT_ASSERT(!hl_ake_done(x.r));
+	HT_EQ_INT(ex_m4(&x), 0);
+	HT_EQ_INT(ex_fin(&x), 0); /* no reply: no buffer needed */
 	HT_EQ_INT(check_results(&x, 0x0001), 0);
 	ex_free(&x);
 	return 0;
@@ -1276,7 +1569,9 @@ static int test_same_buffer(void)
 	HT_EQ_INT(hl_ake_recv(x.r, buf, n, buf, sizeof(buf), &m), 0);
 	HT_EQ_INT(hl_ake_recv(x.i, buf, m, buf, sizeof(buf), &n), 0);
 	HT_EQ_INT(hl_ake_recv(x.r, buf, n, buf, sizeof(buf), &m), 0);
-	HT_EQ_INT(m, 0);
+	HT_EQ_INT(m, HL_AKE_M4_LEN);
+	HT_EQ_INT(hl_ake_recv(x.i, buf, m, buf, sizeof(buf), &n), 0);
+	HT_EQ_INT(n, 0);
 	HT_EQ_INT(check_results(&x, 0x0001), 0);
 	ex_free(&x);
 	return 0;
@@ -1367,8 +1662,11 @@ static const struct hl_test tests[] = {
 	HT_TEST(test_tamper_m1),
 	HT_TEST(test_tamper_m2),
 	HT_TEST(test_tamper_m3),
+	HT_TEST(test_tamper_m4),
+	HT_TEST(test_m4_missing),
 	HT_TEST(test_replay_m2),
 	HT_TEST(test_replay_m1),
+	HT_TEST(test_replay_m4),
 	HT_TEST(test_reflection),
 	HT_TEST(test_downgrade_strip),
 	HT_TEST(test_downgrade_choice),

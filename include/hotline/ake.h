@@ -1,7 +1,7 @@
 /*
  * hotline/ake.h - the authenticated key exchange of a call (sans-IO).
  *
- * Three messages between the contract's two identities, relayed by the
+ * Four messages between the contract's two identities, relayed by the
  * server but end to end (docs/protocol.md §5.4), SIGMA-style:
  *
  *   M1  initiator -> responder: suites offered, call id, contract hash,
@@ -10,6 +10,12 @@
  *       suites it supports, ephemeral key, nonce, transport parameters,
  *       signature and MAC over the transcript
  *   M3  initiator -> responder: signature and MAC over the transcript
+ *   M4  responder -> initiator: key confirmation (a MAC over the whole
+ *       transcript), sent only once M3 checked
+ *
+ * The responder is done after M3, the initiator only after M4: neither
+ * reports success (nor gives out keys or the SAS) unless the other side
+ * completed the same exchange.
  *
  * The proposer of the contract is always the initiator.  Both identities
  * are the contract's; the transcript binds the contract hash, both
@@ -95,10 +101,11 @@ int hl_ake_start(struct hl_ake *a, uint8_t *out, size_t cap,
 		 size_t *len) HL_MUST_CHECK;
 /*
  * Process a message from the peer.  On success *len is the reply to send
- * (0 if none; out may then be NULL).  HL_EAUTH on anything wrong,
- * including a message the state does not expect (the responder expects M1
- * then M3, the initiator M2), with hl_ake_error() saying what; the
- * exchange is then dead (secrets wiped, every later call fails).
+ * (M2 for M1, M3 for M2, M4 for M3; 0 after M4, when out may be NULL).
+ * HL_EAUTH on anything wrong, including a message the state does not
+ * expect (the responder expects M1 then M3, the initiator M2 then M4),
+ * with hl_ake_error() saying what; the exchange is then dead (secrets
+ * wiped, every later call fails).
  * HL_ESTATE for a message before hl_ake_start() (also fatal).
  * HL_ETOOBIG if the reply does not fit in cap: nothing changes, the same
  * message may be given again with a larger buffer (HL_AKE_MSG_MAX always
@@ -106,6 +113,7 @@ int hl_ake_start(struct hl_ake *a, uint8_t *out, size_t cap,
  */
 int hl_ake_recv(struct hl_ake *a, const uint8_t *in, size_t in_len,
 		uint8_t *out, size_t cap, size_t *len) HL_MUST_CHECK;
+/* True once complete: the responder after M3, the initiator after M4. */
 bool hl_ake_done(const struct hl_ake *a);
 /* After done: the result (keys copied out; wipe them when finished). */
 int hl_ake_result(const struct hl_ake *a,

@@ -9,29 +9,41 @@
  *   R -> I  M2: chosen suite, the offer as received, R's supported suites,
  *               e_R, nonce_R, t_R, sig_R, mac_R
  *   I -> R  M3: sig_I, mac_I
+ *   R -> I  M4: mac_F (R's final key confirmation)
  *
  *   TH2 = SHA-256("hotline ake v1" || M1 || M2 up to sig_R)
  *   dh  = X25519(e_I, e_R)             (all-zero refused)
  *   PRK = HKDF-Extract(salt = TH2, dh)
  *   k_X = HKDF-Expand(PRK, label_X, 32) for "mac R", "mac I",
- *         "sframe I->R", "sframe R->I"
+ *         "sframe I->R", "sframe R->I", "finished R"
  *   sig_R = Sign(R, "hotline ake responder v1\0" || TH2 || pk_I || pk_R)
  *   mac_R = HMAC-SHA256(k_mac_R, TH2 || sig_R)
  *   TH3 = SHA-256(TH2 || sig_R || mac_R)
  *   sig_I = Sign(I, "hotline ake initiator v1\0" || TH3 || pk_I || pk_R)
  *   mac_I = HMAC-SHA256(k_mac_I, TH3 || sig_I)
- *   SAS = HKDF-Expand(PRK, "sas" || TH3, 4);  TH4 = SHA-256(TH3 || sig_I
- *         || mac_I) is the result's transcript hash.
+ *   SAS = HKDF-Expand(PRK, "sas" || TH3, 4)
+ *   TH4 = SHA-256(TH3 || sig_I || mac_I), the result's transcript hash
+ *   mac_F = HMAC-SHA256(k_fin_R, TH4)
+ *
+ * Why M4: after M3 the initiator holds every key and the SAS, but does
+ * not know whether the responder accepted M3 (an attacker may have kept
+ * M3 from it, or made it fail earlier, e.g. by reflecting M2 back to
+ * it).  A valid mac_F can only come from a holder of PRK, and R sends it
+ * only after M3 verified, over TH4, which covers every message; so the
+ * initiator reports success only once the responder has completed this
+ * very exchange.  k_fin_R is kept by each side only until M4 is made or
+ * checked.
  *
  * State machine (fixed roles; the contract's proposer is the initiator):
- *   initiator: NEW --start--> WAIT_M2 --M2--> DONE
- *   responder: WAIT_M1 --M1--> WAIT_M3 --M3--> DONE
- * Anything else, and every failed check, moves to FAILED: secrets are
- * wiped at once, the reason is kept for hl_ake_error(), and every later
- * call fails.  Checks run cheapest and most specific first, so that the
- * reason names the likeliest cause; none of them is needed for security
- * except the signature and MAC checks, which cover every byte of every
- * message (through TH2 and TH3).
+ *   initiator: NEW --start/M1--> WAIT_M2 --M2/M3--> WAIT_M4 --M4--> DONE
+ *   responder: WAIT_M1 --M1/M2--> WAIT_M3 --M3/M4--> DONE
+ * (X/Y: on X, reply Y.)  Anything else, and every failed check, moves to
+ * FAILED: secrets are wiped at once, the reason is kept for
+ * hl_ake_error(), and every later call fails.  Checks run cheapest and
+ * most specific first, so that the reason names the likeliest cause;
+ * none of them is needed for security except the signature and MAC
+ * checks, which cover every byte of every message (through TH2, TH3 and
+ * TH4).
  *
  * Primitives: libsodium (X25519, Ed25519, HMAC-SHA256, SHA-256) and the
  * project's OpenSSL HKDF (hotline/crypto.h).  Identity keys are used
@@ -60,6 +72,7 @@ enum ake_state {
 	ST_WAIT_M1, /* responder */
 	ST_WAIT_M2, /* initiator */
 	ST_WAIT_M3, /* responder */
+	ST_WAIT_M4, /* initiator, after sending M3 */
 	ST_DONE,
 	ST_FAILED,
 };
@@ -87,6 +100,8 @@ struct hl_ake {
 	crypto_hash_sha256_state th; /* I: TH_LABEL || M1 so far */
 	uint8_t th3[KEY_LEN];	     /* R: for checking M3 */
 	uint8_t k_mac_i[KEY_LEN];    /* R: for checking M3 (secret) */
+	uint8_t k_fin_r[KEY_LEN];    /* until M4 is made or checked (secret) */
+	uint8_t m3_hash[KEY_LEN];    /* I: SHA-256 of the M3 it sent */
 	uint8_t k_send[KEY_LEN], k_recv[KEY_LEN]; /* secret */
 	uint8_t sas[SAS_LEN];
 	uint8_t th4[KEY_LEN];
@@ -181,6 +196,7 @@ static void wipe_secrets(struct hl_ake *a)
 {
 	hl_wipe(a->e_sk, sizeof(a->e_sk));
 	hl_wipe(a->k_mac_i, sizeof(a->k_mac_i));
+	hl_wipe(a->k_fin_r, sizeof(a->k_fin_r));
 	hl_wipe(a->k_send, sizeof(a->k_send));
 	hl_wipe(a->k_recv, sizeof(a->k_recv));
 	hl_wipe(a->sas, sizeof(a->sas));
@@ -268,6 +284,13 @@ static void mac(const uint8_t key[KEY_LEN], const uint8_t th[KEY_LEN],
 	hl_wipe(&st, sizeof(st));
 }
 
+/* mac_F = HMAC-SHA256(k_fin_R, TH4): M4's whole content. */
+static void fin_mac(const uint8_t key[KEY_LEN], const uint8_t th4[KEY_LEN],
+		    uint8_t out[HL_AKE_MAC_LEN])
+{
+	crypto_auth_hmacsha256(out, th4, KEY_LEN, key);
+}
+
 /* SHA-256(th || sig || mac): TH3 from TH2, TH4 from TH3. */
 static void th_next(const uint8_t th[KEY_LEN], const uint8_t *sig,
 		    const uint8_t *m, uint8_t out[KEY_LEN])
@@ -293,11 +316,12 @@ static int expand(const uint8_t prk[KEY_LEN], const char *label, uint8_t *out,
 struct keys {
 	uint8_t mac_r[KEY_LEN], mac_i[KEY_LEN];
 	uint8_t i2r[KEY_LEN], r2i[KEY_LEN];
+	uint8_t fin_r[KEY_LEN];
 	uint8_t prk[KEY_LEN];
 };
 
 /*
- * dh = X25519(our e_sk, their e); PRK = HKDF-Extract(TH2, dh); the four
+ * dh = X25519(our e_sk, their e); PRK = HKDF-Extract(TH2, dh); the five
  * keys.  Wipes e_sk and dh whatever happens.  HL_EAUTH for an all-zero
  * dh (a low-order public key), HL_ECRYPTO if the backend fails.  On
  * success k->prk is kept for the SAS; the caller wipes *k.
@@ -323,6 +347,8 @@ static int derive(struct hl_ake *a, const uint8_t *peer_e,
 		err = expand(k->prk, "sframe I->R", k->i2r, KEY_LEN);
 	if (!err)
 		err = expand(k->prk, "sframe R->I", k->r2i, KEY_LEN);
+	if (!err)
+		err = expand(k->prk, "finished R", k->fin_r, KEY_LEN);
 	if (err && err != HL_EAUTH)
 		err = HL_ECRYPTO;
 out:
@@ -500,7 +526,9 @@ int hl_ake_start(struct hl_ake *a, uint8_t *out, size_t cap, size_t *len)
  * offer as R received it equals ours (else the list was altered in
  * transit); the chosen suite was offered, is one R supports, and is the
  * highest suite both support (else a downgrade); R's signature over TH2
- * with the contract's key; X25519; R's MAC.  Then M3.
+ * with the contract's key; X25519; R's MAC.  Then M3, and wait for M4:
+ * the results are kept but not given out (hl_ake_done() stays false)
+ * until R confirms.
  */
 static int recv_m2(struct hl_ake *a, const uint8_t *in, size_t in_len,
 		   uint8_t *out, size_t cap, size_t *len)
@@ -608,9 +636,11 @@ static int recv_m2(struct hl_ake *a, const uint8_t *in, size_t in_len,
 		err = fail(a, err, "cannot encode M3");
 		goto out;
 	}
+	crypto_hash_sha256(a->m3_hash, out, n);
+	memcpy(a->k_fin_r, k.fin_r, KEY_LEN);
 	keep_keys(a, &k);
 	a->suite = m.suite;
-	a->state = ST_DONE;
+	a->state = ST_WAIT_M4;
 	*len = n;
 out:
 	hl_wipe(&k, sizeof(k));
@@ -624,7 +654,7 @@ out:
  * R, on M1: form; our call; our contract; post-quantum availability when
  * the contract requires it; every offered suite allowed by the contract
  * and its policy; a suite in common.  Then M2 (the secrets for M3 and
- * the results are kept; done only once M3 checks).
+ * M4 and the results are kept; done only once M3 checks).
  */
 static int recv_m1(struct hl_ake *a, const uint8_t *in, size_t in_len,
 		   uint8_t *out, size_t cap, size_t *len)
@@ -747,6 +777,7 @@ static int recv_m1(struct hl_ake *a, const uint8_t *in, size_t in_len,
 		goto out;
 	}
 	memcpy(a->k_mac_i, k.mac_i, KEY_LEN);
+	memcpy(a->k_fin_r, k.fin_r, KEY_LEN);
 	keep_keys(a, &k);
 	a->offer = m.offer;
 	a->suite = suite;
@@ -760,15 +791,22 @@ out:
 	return err;
 }
 
-/* R, on M3: form; I's signature over TH3 with the contract's key; MAC. */
+/*
+ * R, on M3: form; I's signature over TH3 with the contract's key; MAC.
+ * Then M4, R's final key confirmation, and done.
+ */
 static int recv_m3(struct hl_ake *a, const uint8_t *in, size_t in_len,
-		   size_t *len)
+		   uint8_t *out, size_t cap, size_t *len)
 {
 	struct hl_ake_m3 m;
-	uint8_t mac_i[HL_AKE_MAC_LEN];
+	struct hl_ake_m4 m4;
+	uint8_t mac_i[HL_AKE_MAC_LEN], mac_f[HL_AKE_MAC_LEN];
 	char why[WHY_MAX];
+	size_t n = 0;
 	int err = 0;
 
+	if (!out || cap < HL_AKE_M4_LEN)
+		return HL_ETOOBIG; /* nothing changed; the caller may retry */
 	if (hl_ake_m3_decode(in, in_len, &m, why, sizeof(why))) {
 		err = fail(a, HL_EAUTH, "%s", why);
 		goto out;
@@ -787,20 +825,75 @@ static int recv_m3(struct hl_ake *a, const uint8_t *in, size_t in_len,
 			   "match: it does not hold this exchange's keys");
 		goto out;
 	}
+	/* Everything read from `in` before `out` is written. */
 	th_next(a->th3, m.sig, m.mac, a->th4);
+	fin_mac(a->k_fin_r, a->th4, mac_f);
+	m4.mac = mac_f;
+	err = hl_ake_m4_encode(&m4, out, cap, &n);
+	if (err) {
+		err = fail(a, err, "cannot encode M4");
+		goto out;
+	}
 	hl_wipe(a->k_mac_i, sizeof(a->k_mac_i));
+	hl_wipe(a->k_fin_r, sizeof(a->k_fin_r));
+	a->state = ST_DONE;
+	*len = n;
+out:
+	hl_wipe(mac_i, sizeof(mac_i));
+	hl_wipe(mac_f, sizeof(mac_f));
+	return err;
+}
+
+/* ---- initiator, again ------------------------------------------------- */
+
+/*
+ * I, on M4: form; R's final key confirmation over TH4 (constant time).
+ * Only then is the initiator done.
+ */
+static int recv_m4(struct hl_ake *a, const uint8_t *in, size_t in_len,
+		   size_t *len)
+{
+	struct hl_ake_m4 m;
+	uint8_t mac_f[HL_AKE_MAC_LEN];
+	char why[WHY_MAX];
+	int err = 0;
+
+	if (hl_ake_m4_decode(in, in_len, &m, why, sizeof(why))) {
+		err = fail(a, HL_EAUTH, "%s", why);
+		goto out;
+	}
+	fin_mac(a->k_fin_r, a->th4, mac_f);
+	if (!hl_ct_equal(mac_f, m.mac, HL_AKE_MAC_LEN)) {
+		err = fail(a, HL_EAUTH,
+			   "the peer's final key confirmation does not match: "
+			   "it did not complete this exchange");
+		goto out;
+	}
+	hl_wipe(a->k_fin_r, sizeof(a->k_fin_r));
 	a->state = ST_DONE;
 	*len = 0;
 out:
-	hl_wipe(mac_i, sizeof(mac_i));
+	hl_wipe(mac_f, sizeof(mac_f));
 	return err;
 }
 
 /* ---- dispatch --------------------------------------------------------- */
 
+/* The initiator's own M3, byte for byte (checked in WAIT_M4). */
+static bool own_m3(const struct hl_ake *a, const uint8_t *in, size_t in_len)
+{
+	uint8_t h[KEY_LEN];
+
+	if (in_len != HL_AKE_M3_LEN)
+		return false;
+	crypto_hash_sha256(h, in, in_len);
+	return memcmp(h, a->m3_hash, KEY_LEN) == 0;
+}
+
 /*
  * A message of the wrong type for our state.  Our own message coming
- * back (same ephemeral key) is named as a reflection.
+ * back (M1 or M2 with our ephemeral key, or the very M3 we sent) is
+ * named as a reflection.
  */
 static int unexpected(struct hl_ake *a, uint8_t type, const uint8_t *in,
 		      size_t in_len)
@@ -809,6 +902,7 @@ static int unexpected(struct hl_ake *a, uint8_t type, const uint8_t *in,
 		[ST_WAIT_M1] = "M1",
 		[ST_WAIT_M2] = "M2",
 		[ST_WAIT_M3] = "M3",
+		[ST_WAIT_M4] = "M4",
 	};
 	const char *who =
 		a->role == HL_AKE_INITIATOR ? "initiator" : "responder";
@@ -821,12 +915,15 @@ static int unexpected(struct hl_ake *a, uint8_t type, const uint8_t *in,
 			    "a message (M%u) arrived after the exchange was "
 			    "complete",
 			    type);
-	if ((type == HL_AKE_M1 && a->state == ST_WAIT_M2 &&
+	if ((type == HL_AKE_M1 &&
+	     (a->state == ST_WAIT_M2 || a->state == ST_WAIT_M4) &&
 	     !hl_ake_m1_decode(in, in_len, &m1, why, sizeof(why)) &&
 	     sodium_memcmp(m1.e, a->e_pk, HL_AKE_PUB_LEN) == 0) ||
 	    (type == HL_AKE_M2 && a->state == ST_WAIT_M3 &&
 	     !hl_ake_m2_decode(in, in_len, &m2, why, sizeof(why)) &&
-	     sodium_memcmp(m2.e, a->e_pk, HL_AKE_PUB_LEN) == 0))
+	     sodium_memcmp(m2.e, a->e_pk, HL_AKE_PUB_LEN) == 0) ||
+	    (type == HL_AKE_M3 && a->state == ST_WAIT_M4 &&
+	     own_m3(a, in, in_len)))
 		return fail(a, HL_EAUTH,
 			    "this is our own message reflected back");
 	return fail(a, HL_EAUTH,
@@ -854,7 +951,9 @@ int hl_ake_recv(struct hl_ake *a, const uint8_t *in, size_t in_len,
 	if (a->state == ST_WAIT_M2 && type == HL_AKE_M2)
 		return recv_m2(a, in, in_len, out, cap, len);
 	if (a->state == ST_WAIT_M3 && type == HL_AKE_M3)
-		return recv_m3(a, in, in_len, len);
+		return recv_m3(a, in, in_len, out, cap, len);
+	if (a->state == ST_WAIT_M4 && type == HL_AKE_M4)
+		return recv_m4(a, in, in_len, len);
 	return unexpected(a, type, in, in_len);
 }
 

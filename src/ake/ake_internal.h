@@ -1,6 +1,6 @@
 /*
  * ake_internal.h - private to src/ake, its tests and its fuzz targets:
- * the wire codec of the three key-exchange messages (docs/protocol.md
+ * the wire codec of the four key-exchange messages (docs/protocol.md
  * §5.4) and one test-only hook.
  *
  * The codec only checks form (lengths, counts, order); every decision
@@ -25,9 +25,10 @@ enum hl_ake_msg_type {
 	HL_AKE_M1 = 1,
 	HL_AKE_M2 = 2,
 	HL_AKE_M3 = 3,
+	HL_AKE_M4 = 4,
 };
 
-/* Largest possible M1 and M2, and the only length of M3. */
+/* Largest possible M1 and M2, and the only lengths of M3 and M4. */
 #define HL_AKE_M1_MAX                                                    \
 	(HL_AKE_HDR_LEN + HL_CALL_ID_LEN + HL_CONTRACT_HASH_LEN + 1 +    \
 	 2 * HL_AKE_SUITES_MAX + HL_AKE_PUB_LEN + HL_AKE_NONCE_LEN + 2 + \
@@ -37,6 +38,7 @@ enum hl_ake_msg_type {
 	 HL_AKE_PUB_LEN + HL_AKE_NONCE_LEN + 2 + HL_AKE_TRANSPORT_MAX + \
 	 HL_ID_SIG_LEN + HL_AKE_MAC_LEN)
 #define HL_AKE_M3_LEN (HL_AKE_HDR_LEN + HL_ID_SIG_LEN + HL_AKE_MAC_LEN)
+#define HL_AKE_M4_LEN (HL_AKE_HDR_LEN + HL_AKE_MAC_LEN)
 
 /* A suite list on the wire: n u8 (1..8), then n u16, strictly ascending. */
 struct hl_ake_suites {
@@ -72,9 +74,15 @@ struct hl_ake_m3 {
 	const uint8_t *mac;
 };
 
+/* The responder's key confirmation. */
+struct hl_ake_m4 {
+	const uint8_t *mac; /* HL_AKE_MAC_LEN: mac_F */
+};
+
 /*
- * The 5-byte header of any message: magic "HLK", version 1, a type 1..3,
+ * The 5-byte header of any message: magic "HLK", version 1, a type 1..4,
  * and the total length within 1..HL_AKE_MSG_MAX.  *type is set on success.
+ * The exact length of each type is the decoder's to check.
  */
 int hl_ake_msg_header(const uint8_t *in, size_t len, uint8_t *type, char *why,
 		      size_t why_cap) HL_MUST_CHECK;
@@ -90,6 +98,8 @@ int hl_ake_m2_decode(const uint8_t *in, size_t len, struct hl_ake_m2 *m,
 		     char *why, size_t why_cap) HL_MUST_CHECK;
 int hl_ake_m3_decode(const uint8_t *in, size_t len, struct hl_ake_m3 *m,
 		     char *why, size_t why_cap) HL_MUST_CHECK;
+int hl_ake_m4_decode(const uint8_t *in, size_t len, struct hl_ake_m4 *m,
+		     char *why, size_t why_cap) HL_MUST_CHECK;
 
 /*
  * Encoders: HL_ETOOBIG if cap is short, HL_EINVAL for a field out of
@@ -102,6 +112,8 @@ int hl_ake_m1_encode(const struct hl_ake_m1 *m, uint8_t *out, size_t cap,
 int hl_ake_m2_encode(const struct hl_ake_m2 *m, uint8_t *out, size_t cap,
 		     size_t *len) HL_MUST_CHECK;
 int hl_ake_m3_encode(const struct hl_ake_m3 *m, uint8_t *out, size_t cap,
+		     size_t *len) HL_MUST_CHECK;
+int hl_ake_m4_encode(const struct hl_ake_m4 *m, uint8_t *out, size_t cap,
 		     size_t *len) HL_MUST_CHECK;
 
 /* Length M1 will have with n suites and transport_len bytes of transport. */

@@ -1,5 +1,5 @@
 /*
- * msg.c - wire codec of the key-exchange messages M1, M2, M3
+ * msg.c - wire codec of the key-exchange messages M1, M2, M3, M4
  * (docs/protocol.md §5.4).
  *
  *   M1 = "HLK" 01 01 || call_id[16] || contract_hash[32]
@@ -9,6 +9,7 @@
  *        || m u8 || supported u16[m] || e_R[32] || nonce_R[32]
  *        || u16 len || transport_R || sig_R[64] || mac_R[32]
  *   M3 = "HLK" 01 03 || sig_I[64] || mac_I[32]
+ *   M4 = "HLK" 01 04 || mac_F[32]
  *
  * Decoding is strict so that one message has exactly one encoding: suite
  * lists hold 1..8 strictly ascending values, transport parameters at most
@@ -140,7 +141,7 @@ int hl_ake_msg_header(const uint8_t *in, size_t len, uint8_t *type, char *why,
 			 in[3], HL_AKE_VERSION);
 		return HL_EPARSE;
 	}
-	if (in[4] < HL_AKE_M1 || in[4] > HL_AKE_M3) {
+	if (in[4] < HL_AKE_M1 || in[4] > HL_AKE_M4) {
 		snprintf(why, why_cap, "unknown key-exchange message type %u",
 			 in[4]);
 		return HL_EPARSE;
@@ -251,6 +252,25 @@ int hl_ake_m3_decode(const uint8_t *in, size_t len, struct hl_ake_m3 *m,
 	if (!t.mac)
 		return truncated("M3", len, why, why_cap);
 	err = expect_end(&r, "M3", why, why_cap);
+	if (!err)
+		*m = t;
+	return err;
+}
+
+int hl_ake_m4_decode(const uint8_t *in, size_t len, struct hl_ake_m4 *m,
+		     char *why, size_t why_cap)
+{
+	struct reader r = {in, len, HL_AKE_HDR_LEN};
+	struct hl_ake_m4 t;
+	int err;
+
+	err = header_of(in, len, HL_AKE_M4, "M4", why, why_cap);
+	if (err)
+		return err;
+	t.mac = take(&r, HL_AKE_MAC_LEN);
+	if (!t.mac)
+		return truncated("M4", len, why, why_cap);
+	err = expect_end(&r, "M4", why, why_cap);
 	if (!err)
 		*m = t;
 	return err;
@@ -388,6 +408,21 @@ int hl_ake_m3_encode(const struct hl_ake_m3 *m, uint8_t *out, size_t cap,
 		return HL_EINVAL;
 	put_header(&w, HL_AKE_M3);
 	put(&w, m->sig, HL_ID_SIG_LEN);
+	put(&w, m->mac, HL_AKE_MAC_LEN);
+	if (w.short_)
+		return HL_ETOOBIG;
+	*len = w.pos;
+	return 0;
+}
+
+int hl_ake_m4_encode(const struct hl_ake_m4 *m, uint8_t *out, size_t cap,
+		     size_t *len)
+{
+	struct writer w = {out, cap, 0, false};
+
+	if (!m || !out || !len || !m->mac)
+		return HL_EINVAL;
+	put_header(&w, HL_AKE_M4);
 	put(&w, m->mac, HL_AKE_MAC_LEN);
 	if (w.short_)
 		return HL_ETOOBIG;
