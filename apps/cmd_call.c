@@ -631,6 +631,32 @@ static int send_msg(struct exchange *x, const uint8_t *m, size_t len)
 }
 
 /*
+ * The responder is done once it sent its final confirmation (M4); if
+ * that got lost, the initiator repeats M3.  Answer such repeats for a
+ * little while before leaving.
+ */
+static void linger(struct exchange *x)
+{
+	uint64_t end = hl_clock_now_us() / 1000 + RESEND_MS + 500;
+	uint8_t in[HL_AKE_MSG_MAX], from[HL_ID_PK_LEN];
+	size_t len;
+
+	for (;;) {
+		uint64_t now = hl_clock_now_us() / 1000;
+
+		if (now >= end ||
+		    hl_signal_relay_recv(x->s, x->call_id, in, sizeof(in), &len,
+					 from, (unsigned)(end - now)))
+			return;
+		if (memcmp(from, x->peer, HL_ID_PK_LEN) == 0 &&
+		    len == x->last_in_len && memcmp(in, x->last_in, len) == 0 &&
+		    hl_signal_relay_send(x->s, x->call_id, x->last_out,
+					 x->last_out_len))
+			return;
+	}
+}
+
+/*
  * Drive the exchange until it is done or the deadline passes.  The
  * initiator repeats M1 every 2 s until M2 comes (the responder may start
  * later); the responder answers a repeated message with its last reply.
@@ -655,10 +681,15 @@ static int run_exchange(const char *cmd, struct exchange *x, bool initiator,
 		uint64_t now = hl_clock_now_us() / 1000;
 
 		if (now >= deadline_ms)
-			return fail(cmd, "the other party did not answer: "
-					 "they must run 'hotline verify' for "
-					 "this call too (within the same "
-					 "minute)");
+			return fail(cmd,
+				    x->last_in_len
+					    ? "the other party stopped before "
+					      "confirming the exchange (it may "
+					      "have failed there: ask them)"
+					    : "the other party did not answer: "
+					      "they must run 'hotline verify' "
+					      "for this call too (within the "
+					      "same minute)");
 		err = hl_signal_relay_recv(
 			x->s, x->call_id, in, sizeof(in), &len, from,
 			(unsigned)HL_MIN(RESEND_MS, deadline_ms - now));
@@ -701,6 +732,8 @@ static int run_exchange(const char *cmd, struct exchange *x, bool initiator,
 			return fail(cmd, "the server stopped relaying: %s",
 				    hl_signal_error(x->s));
 	}
+	if (!initiator)
+		linger(x);
 	return 0;
 }
 
