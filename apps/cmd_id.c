@@ -239,8 +239,7 @@ static int contact_add(int argc, char **argv, struct common *c)
 	rc = open_home("contact add", c, true, &h);
 	if (rc)
 		return rc;
-	err = hl_home_contact_add(h, pos[0], pk, now, other,
-				  other_name);
+	err = hl_home_contact_add(h, pos[0], pk, now, other, other_name);
 	if (err == HL_ECONFLICT && other_name[0] &&
 	    strcmp(other_name, pos[0]) != 0) {
 		rc = fail("contact add",
