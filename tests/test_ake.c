@@ -1323,7 +1323,7 @@ static int test_oversized(void)
 				      at + 2 + HL_AKE_TRANSPORT_MAX + 1, out,
 				      sizeof(out), &n),
 			  HL_EAUTH);
-		HT_REASON(x.r, "1025 bytes of transport parameters");
+		HT_REASON(x.r, "4201 bytes of transport parameters");
 	}
 
 	/* The largest transport parameters pass; one byte more is refused. */

@@ -43,8 +43,8 @@ enum {
 	HL_AKE_SUITE_HYBRID_MLKEM768 = 0x0002, /* reserved, not built */
 };
 
-#define HL_AKE_MSG_MAX	     4096
-#define HL_AKE_TRANSPORT_MAX 1024
+#define HL_AKE_MSG_MAX	     8192
+#define HL_AKE_TRANSPORT_MAX 4200
 #define HL_SAS_WORDS	     4
 #define HL_SAS_TEXT_MAX	     64
 

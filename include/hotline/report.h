@@ -114,4 +114,39 @@ struct hl_side_report {
 void hl_report_side_json(struct hl_json *j, const char *key,
 			 const struct hl_side_report *r);
 
+/* ---- over time, and the HTML report ---------------------------------- */
+
+/* One second of a call, as seen by one side. */
+struct hl_ts_sample {
+	double t_s;             /* seconds since the call started */
+	double kbps_sent, kbps_received;
+	double rtt_ms;
+	double loss;            /* share of the peer's packets lost */
+	double video_latency_ms; /* mean over the second, 0 if none */
+	double audio_latency_ms;
+	double fps;             /* pictures shown in that second */
+	uint64_t frames_rendered; /* so far */
+};
+
+struct hl_timeseries {
+	struct hl_ts_sample *s;
+	size_t n, cap;
+};
+
+int hl_timeseries_add(struct hl_timeseries *ts,
+		      const struct hl_ts_sample *s) HL_MUST_CHECK;
+void hl_timeseries_free(struct hl_timeseries *ts);
+/* Write the samples as an array under key. */
+void hl_timeseries_json(struct hl_json *j, const char *key,
+			const struct hl_timeseries *ts);
+
+/*
+ * A self-contained HTML page (inline SVG plots, no scripts or external
+ * files) from a demo report JSON ({"alice": {...}, "bob": {...}}, each
+ * side with its "timeseries"): the summary table and, per side, plots of
+ * bitrate, RTT, loss, latency and frames over time.  *out hl_malloc'd.
+ */
+int hl_report_html(const char *report_json, size_t len,
+		   char **out) HL_MUST_CHECK;
+
 #endif /* HOTLINE_REPORT_H */
