@@ -1,0 +1,285 @@
+/*
+ * callsetup.c - what the call commands share: the session (home,
+ * identity, server), fetching and checking contracts, local copies, and
+ * driving the key exchange over the server's relay.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "callsetup.h"
+#include "hotline/net.h"
+
+uint64_t now_unix(void)
+{
+	return hl_clock_wall_us() / 1000000;
+}
+
+/* ---- time ------------------------------------------------------------- */
+
+void time_text(uint64_t t, char *out, size_t cap)
+{
+	time_t tt = (time_t)t;
+	struct tm tm;
+
+	if (localtime_r(&tt, &tm))
+		strftime(out, cap, "%Y-%m-%d %H:%M %Z", &tm);
+	else
+		snprintf(out, cap, "%llu", (unsigned long long)t);
+}
+
+int save_bundle(struct hl_home *h, const struct hl_contract_bundle *b)
+{
+	char id[33], name[64], *json = NULL;
+	int err;
+
+	hl_call_id_to_text(b->c.call_id, id);
+	snprintf(name, sizeof(name), "contracts/%s.json", id);
+	err = hl_contract_bundle_to_json(b, &json);
+	if (!err)
+		err = hl_home_write(h, name, json, strlen(json));
+	hl_free(json);
+	return err;
+}
+
+bool is_me(const struct hl_identity *id, const uint8_t pk[32])
+{
+	return memcmp(id->pk, pk, HL_ID_PK_LEN) == 0;
+}
+
+/* Name of the other party, or NULL if that key is not pinned. */
+const char *peer_name(struct hl_home *h, const uint8_t pk[32],
+		      struct hl_contact *ct)
+{
+	return hl_home_contact_by_key(h, pk, ct) == 0 ? ct->name : NULL;
+}
+
+/*
+ * Fetch every contract of ours from the server (already verified by the
+ * client library), keep local copies, and find call_id (if not NULL).
+ */
+int fetch(const char *cmd, struct hl_home *h, struct hl_signal *s,
+	  struct hl_contract_bundle **list, size_t *n)
+{
+	size_t bad_n = 0;
+	int err = hl_signal_list(s, list, n, &bad_n);
+
+	if (err)
+		return fail(cmd, "the server did not list the calls: %s",
+			    hl_signal_error(s));
+	if (bad_n)
+		fprintf(stderr,
+			"%s %s: WARNING: the server sent %zu contract(s) whose "
+			"signatures do not verify; they were ignored (the "
+			"server or the network altered them)\n",
+			prog, cmd, bad_n);
+	for (size_t i = 0; i < *n; i++)
+		if (save_bundle(h, &(*list)[i]))
+			fprintf(stderr,
+				"%s %s: cannot keep a local copy of a "
+				"contract\n",
+				prog, cmd);
+	return 0;
+}
+
+struct hl_contract_bundle *find_call(struct hl_contract_bundle *list, size_t n,
+				     const uint8_t id[HL_CALL_ID_LEN])
+{
+	for (size_t i = 0; i < n; i++)
+		if (memcmp(list[i].c.call_id, id, HL_CALL_ID_LEN) == 0)
+			return &list[i];
+	return NULL;
+}
+
+int session_open(const char *cmd, const struct common *c, struct session *ss)
+{
+	int rc;
+
+	memset(ss, 0, sizeof(*ss));
+	rc = open_home(cmd, c, false, &ss->h);
+	if (!rc)
+		rc = load_identity(cmd, c, ss->h, &ss->id);
+	if (rc)
+		return rc;
+	ss->have_id = true;
+	return connect_server(cmd, c, ss->h, &ss->id, &ss->s);
+}
+
+void session_close(struct session *ss)
+{
+	hl_signal_close(ss->s);
+	if (ss->have_id)
+		hl_identity_wipe(&ss->id);
+	hl_home_close(ss->h);
+}
+
+static int send_msg(struct exchange *x, const uint8_t *m, size_t len)
+{
+	memcpy(x->last_out, m, len);
+	x->last_out_len = len;
+	return hl_signal_relay_send(x->s, x->call_id, m, len);
+}
+
+/*
+ * The responder is done once it sent its final confirmation (M4); if
+ * that got lost, the initiator repeats M3.  Answer such repeats for a
+ * little while before leaving.
+ */
+static void linger(struct exchange *x)
+{
+	uint64_t end = hl_clock_now_us() / 1000 + RESEND_MS + 500;
+	uint8_t in[HL_AKE_MSG_MAX], from[HL_ID_PK_LEN];
+	size_t len;
+
+	for (;;) {
+		uint64_t now = hl_clock_now_us() / 1000;
+
+		if (now >= end ||
+		    hl_signal_relay_recv(x->s, x->call_id, in, sizeof(in), &len,
+					 from, (unsigned)(end - now)))
+			return;
+		if (memcmp(from, x->peer, HL_ID_PK_LEN) == 0 &&
+		    len == x->last_in_len && memcmp(in, x->last_in, len) == 0 &&
+		    hl_signal_relay_send(x->s, x->call_id, x->last_out,
+					 x->last_out_len))
+			return;
+	}
+}
+
+/*
+ * Drive the exchange until it is done or the deadline passes.  The
+ * initiator repeats M1 every 2 s until M2 comes (the responder may start
+ * later); the responder answers a repeated message with its last reply.
+ */
+int run_exchange(const char *cmd, struct exchange *x, bool initiator,
+		 uint64_t deadline_ms)
+{
+	uint8_t in[HL_AKE_MSG_MAX], out[HL_AKE_MSG_MAX], from[HL_ID_PK_LEN];
+	size_t len, olen;
+	int err;
+
+	if (initiator) {
+		err = hl_ake_start(x->a, out, sizeof(out), &olen);
+		if (!err)
+			err = send_msg(x, out, olen);
+		if (err)
+			return fail(cmd, "cannot start the key exchange: %s",
+				    err == HL_EAUTH ? hl_ake_error(x->a)
+						    : hl_signal_error(x->s));
+	}
+	while (!hl_ake_done(x->a)) {
+		uint64_t now = hl_clock_now_us() / 1000;
+
+		if (now >= deadline_ms)
+			return fail(cmd,
+				    x->last_in_len
+					    ? "the other party stopped before "
+					      "confirming the exchange (it may "
+					      "have failed there: ask them)"
+					    : "the other party did not answer: "
+					      "they must run 'hotline verify' "
+					      "for this call too (within the "
+					      "same minute)");
+		err = hl_signal_relay_recv(
+			x->s, x->call_id, in, sizeof(in), &len, from,
+			(unsigned)HL_MIN(RESEND_MS, deadline_ms - now));
+		if (err == HL_ETIMEOUT) {
+			if (initiator && x->last_out_len &&
+			    hl_signal_relay_send(x->s, x->call_id, x->last_out,
+						 x->last_out_len))
+				return fail(cmd,
+					    "the server stopped relaying: "
+					    "%s",
+					    hl_signal_error(x->s));
+			continue;
+		}
+		if (err)
+			return fail(cmd, "the server stopped relaying: %s",
+				    hl_signal_error(x->s));
+		if (memcmp(from, x->peer, HL_ID_PK_LEN) != 0)
+			continue; /* not from the contract's other party */
+		if (len == x->last_in_len && memcmp(in, x->last_in, len) == 0) {
+			/* A repeat: the peer missed our reply. */
+			if (x->last_out_len &&
+			    hl_signal_relay_send(x->s, x->call_id, x->last_out,
+						 x->last_out_len))
+				return fail(cmd,
+					    "the server stopped relaying: "
+					    "%s",
+					    hl_signal_error(x->s));
+			continue;
+		}
+		memcpy(x->last_in, in, len);
+		x->last_in_len = len;
+		err = hl_ake_recv(x->a, in, len, out, sizeof(out), &olen);
+		if (err)
+			return fail(cmd,
+				    "the key exchange FAILED: %s. Do not hold "
+				    "this call until you know why (an attack, "
+				    "or the wrong contract)",
+				    hl_ake_error(x->a));
+		if (olen && send_msg(x, out, olen))
+			return fail(cmd, "the server stopped relaying: %s",
+				    hl_signal_error(x->s));
+	}
+	if (!initiator)
+		linger(x);
+	return 0;
+}
+
+int open_call(const char *cmd, const struct common *c, const char *id_text,
+	      struct session *ss, struct hl_contract_bundle **list,
+	      struct hl_contract_bundle **out, struct hl_contact *ct)
+{
+	uint8_t id[HL_CALL_ID_LEN];
+	struct hl_contract_bundle *b;
+	const uint8_t *peer;
+	char key[HL_ID_TEXT_LEN + 1];
+	uint64_t now;
+	size_t n = 0;
+	int rc;
+
+	memset(ss, 0, sizeof(*ss));
+	*list = NULL;
+	if (hl_call_id_from_text(id_text, id))
+		return bad(cmd, "'%s' is not a call id (32 hex digits)",
+			   id_text);
+	rc = session_open(cmd, c, ss);
+	if (!rc)
+		rc = fetch(cmd, ss->h, ss->s, list, &n);
+	if (rc)
+		return rc;
+	b = find_call(*list, n, id);
+	if (!b)
+		return fail(cmd, "there is no call %s for you on this server",
+			    id_text);
+	if (hl_contract_bundle_state(b) != HL_CONTRACT_CONFIRMED)
+		return fail(
+			cmd,
+			"call %s is %s, not confirmed: the invitee must "
+			"run 'hotline confirm' first",
+			id_text,
+			hl_contract_state_name(hl_contract_bundle_state(b)));
+	peer = is_me(&ss->id, b->c.proposer) ? b->c.invitee : b->c.proposer;
+	if (!peer_name(ss->h, peer, ct)) {
+		hl_pubkey_to_text(peer, key);
+		return fail(cmd,
+			    "REFUSED: the other party's key %s is not pinned; "
+			    "pin it with 'hotline contact add NAME KEY' after "
+			    "checking it with them",
+			    key);
+	}
+	now = now_unix();
+	if (now + WINDOW_EARLY_S < b->c.not_before || now > b->c.not_after) {
+		char t0[40];
+
+		time_text(b->c.not_before, t0, sizeof(t0));
+		return fail(cmd,
+			    "call %s is not open now: its window starts %s "
+			    "(calls open 10 minutes before, until their end)",
+			    id_text, t0);
+	}
+	*out = b;
+	return 0;
+}

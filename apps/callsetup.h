@@ -1,0 +1,57 @@
+/*
+ * callsetup.h - shared by the call commands (cmd_call.c, cmd_join.c).
+ */
+#ifndef HOTLINE_APPS_CALLSETUP_H
+#define HOTLINE_APPS_CALLSETUP_H
+
+#include "cli.h"
+#include "hotline/ake.h"
+#include "hotline/contract.h"
+
+#define RESEND_MS      2000
+#define WINDOW_EARLY_S 600 /* the server relays from 10 min before */
+
+/* Everything a call command does first: home, identity, server. */
+struct session {
+	struct hl_home *h;
+	struct hl_identity id;
+	bool have_id;
+	struct hl_signal *s;
+};
+
+struct exchange {
+	struct hl_signal *s;
+	struct hl_ake *a;
+	const uint8_t *call_id;
+	const uint8_t *peer;
+	uint8_t last_in[HL_AKE_MSG_MAX], last_out[HL_AKE_MSG_MAX];
+	size_t last_in_len, last_out_len;
+};
+
+uint64_t now_unix(void);
+void time_text(uint64_t t, char *out, size_t cap);
+int save_bundle(struct hl_home *h, const struct hl_contract_bundle *b);
+bool is_me(const struct hl_identity *id, const uint8_t pk[32]);
+/* Name of the other party, or NULL if that key is not pinned. */
+const char *peer_name(struct hl_home *h, const uint8_t pk[32],
+		      struct hl_contact *ct);
+/* Every contract of ours on the server (verified), kept locally too. */
+int fetch(const char *cmd, struct hl_home *h, struct hl_signal *s,
+	  struct hl_contract_bundle **list, size_t *n);
+struct hl_contract_bundle *find_call(struct hl_contract_bundle *list, size_t n,
+				     const uint8_t id[HL_CALL_ID_LEN]);
+int session_open(const char *cmd, const struct common *c, struct session *ss);
+void session_close(struct session *ss);
+/* Drive the key exchange until done or the deadline (monotonic ms). */
+/*
+ * Everything before a call's key exchange: the session, the contract
+ * (confirmed, ours), the other party pinned, the window open.  *out
+ * points into *list (hl_free(*list) after use); ct is the peer contact.
+ */
+int open_call(const char *cmd, const struct common *c, const char *id_text,
+	      struct session *ss, struct hl_contract_bundle **list,
+	      struct hl_contract_bundle **out, struct hl_contact *ct);
+int run_exchange(const char *cmd, struct exchange *x, bool initiator,
+		 uint64_t deadline_ms);
+
+#endif
