@@ -51,6 +51,10 @@ struct hl_call_keys {
 	size_t len;
 };
 
+struct hl_call_ssrcs {
+	uint32_t audio, video, rtx;
+};
+
 struct hl_call_config {
 	enum hl_call_role role;
 	struct hl_rng rng; /* SSRCs, sequence numbers, RTCP timing */
@@ -72,6 +76,9 @@ struct hl_call_config {
 	bool av_sync;	   /* hold video to the audio clock (RTCP SR) */
 	uint64_t rekey_us; /* SFrame ratchet period; 0: never */
 	uint64_t rtcp_interval_us;
+	/* Our SSRCs when they were announced before the call was created
+	 * (in the SDP); zero fields are drawn from rng. */
+	struct hl_call_ssrcs local;
 };
 
 /* Defaults: 1280x720@30, 1500 kbps VP8, 32 kbps Opus, libvpx/libopus. */
@@ -85,9 +92,6 @@ void hl_call_config_defaults(struct hl_call_config *cfg);
 int hl_call_test_keys(enum hl_call_role role, const uint8_t *secret, size_t len,
 		      struct hl_call_keys *out) HL_MUST_CHECK;
 
-struct hl_call_ssrcs {
-	uint32_t audio, video, rtx;
-};
 
 struct hl_call;
 

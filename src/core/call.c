@@ -222,14 +222,14 @@ int hl_call_new(struct hl_call **out, const struct hl_call_config *cfg,
 		c->rtx_tokens_us = now;
 	}
 
-	c->local.audio = nonzero_u32(&cfg->rng);
-	do {
+	c->local = cfg->local;
+	if (!c->local.audio)
+		c->local.audio = nonzero_u32(&cfg->rng);
+	while (!c->local.video || c->local.video == c->local.audio)
 		c->local.video = nonzero_u32(&cfg->rng);
-	} while (c->local.video == c->local.audio);
-	do {
+	while (!c->local.rtx || c->local.rtx == c->local.audio ||
+	       c->local.rtx == c->local.video)
 		c->local.rtx = nonzero_u32(&cfg->rng);
-	} while (c->local.rtx == c->local.audio ||
-		 c->local.rtx == c->local.video);
 	c->seq_audio = (uint16_t)hl_rng_u32(&cfg->rng);
 	c->seq_video = (uint16_t)hl_rng_u32(&cfg->rng);
 	c->seq_rtx = (uint16_t)hl_rng_u32(&cfg->rng);
