@@ -14,5 +14,6 @@ int cmd_invites(int argc, char **argv);
 int cmd_answer(int argc, char **argv); /* confirm and decline */
 int cmd_calls(int argc, char **argv);
 int cmd_verify(int argc, char **argv);
+int cmd_join(int argc, char **argv);
 
 #endif

@@ -32,6 +32,8 @@ static void usage(FILE *f)
 		"  calls [--json]            your calls and their state\n"
 		"  verify CALL_ID [--json]   run the key exchange now; show "
 		"the SAS\n"
+		"  join CALL_ID              the call itself (see 'hotline "
+		"join --help')\n"
 		"\n"
 		"engine:\n"
 		"  sim                       a whole call over an emulated "
