@@ -1,6 +1,5 @@
 /*
- * cmd_sim.c - `hotline sim` (the call engine over the network emulator)
- * and `hotline demo`.
+ * cmd_sim.c - `hotline sim`: the call engine over the network emulator.
  */
 #include <errno.h>
 #include <math.h>
@@ -54,18 +53,6 @@ static void sim_usage(FILE *f)
 		"\n"
 		"Progress goes to stderr when a run takes more than a "
 		"second.\n");
-}
-
-static void demo_usage(FILE *f)
-{
-	fprintf(f,
-		"usage: hotline demo [--seconds N] [--out DIR]\n"
-		"\n"
-		"Run the demonstration call and print a summary.  Until the "
-		"real call over\nsockets exists (ICE, DTLS-SRTP, the server), "
-		"this runs 'hotline sim' with\ndefault settings and writes its "
-		"report to DIR/report.json (default out/demo).\nExit status 0 "
-		"only if the call was healthy.\n");
 }
 
 struct progress {
@@ -174,7 +161,7 @@ static int run_sim(const struct hl_sim_config *cfg, struct hl_sim_result *res)
 	return err;
 }
 
-/* The options of `sim` (and, for the call settings, `demo`). */
+/* The options of `sim`. */
 struct sim_opts {
 	struct hl_sim_config cfg;
 	int size[2];
@@ -360,72 +347,4 @@ int cmd_sim(int argc, char **argv)
 		return 1;
 	}
 	return 0;
-}
-
-static bool side_healthy(const struct hl_side_report *me,
-			 const struct hl_side_report *peer)
-{
-	return ratio(me->video.frames, peer->call.video_frames_sent) >= 0.99 &&
-	       me->video.psnr_db >= 34 && me->video.corrupt == 0 &&
-	       me->call.auth_failures == 0 &&
-	       ratio(me->audio.frames_played, peer->call.audio_frames_sent) >=
-		       0.99;
-}
-
-int cmd_demo(int argc, char **argv)
-{
-	struct hl_sim_config cfg;
-	struct hl_sim_result res;
-	const char *outdir = "out/demo";
-	struct opt t[] = {
-		{"--seconds", OPT_DOUBLE, 0.001, 86400,
-		 "a number of seconds between 0.001 and 86400", &cfg.seconds,
-		 false},
-		{"--out", OPT_PATH, 0, 0, "a folder", &outdir, false},
-	};
-	char path[4200];
-	char *json;
-	bool ok;
-	int err;
-
-	hl_sim_config_defaults(&cfg);
-	err = parse_opts("demo", argc, argv, t, HL_ARRAY_SIZE(t), demo_usage,
-			 NULL, 0, NULL);
-	if (err)
-		return err;
-	if (mkdir_p(outdir) != 0) {
-		fprintf(stderr,
-			"%s demo: cannot create the output folder %s: %s\n",
-			prog, outdir, strerror(errno));
-		return 1;
-	}
-	printf("hotline demo: alice and bob call each other in virtual "
-	       "time (the call over real sockets\nis not built yet); "
-	       "media is end-to-end encrypted with SFrame.\n\n");
-	fflush(stdout);
-	err = run_sim(&cfg, &res);
-	if (err) {
-		fprintf(stderr, "%s demo: the call failed: %s\n", prog,
-			hl_strerror(err));
-		return 1;
-	}
-	print_summary(&cfg, &res, stdout);
-	snprintf(path, sizeof(path), "%s/report.json", outdir);
-	err = hl_sim_report_json(&cfg, &res, &json);
-	if (!err) {
-		if (write_file(path, json) != 0) {
-			fprintf(stderr, "%s demo: cannot write %s: %s\n", prog,
-				path, strerror(errno));
-			err = HL_EIO;
-		}
-		hl_free(json);
-	}
-	ok = !err && side_healthy(res.side[0], res.side[1]) &&
-	     side_healthy(res.side[1], res.side[0]);
-	hl_sim_result_free(&res);
-	if (err)
-		return 1;
-	printf("\nreport: %s\ncall %s\n", path,
-	       ok ? "healthy" : "NOT healthy (see above)");
-	return ok ? 0 : 1;
 }
