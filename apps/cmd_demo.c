@@ -44,7 +44,7 @@ static void demo_usage(FILE *f)
 struct demo {
 	char self[4096], hotlined[4096];
 	char tmp[64];
-	char url[64];
+	char url[96];
 	pid_t server;
 };
 
@@ -171,13 +171,10 @@ static double lat(json_t *side, const char *kind, const char *q)
 	return json_number_value(json_object_get(l, q));
 }
 
-static void summary_row(const char *what, double a, double b, const char *fmt)
+/* One row of the summary; decimals 0, 1 or 2. */
+static void summary_row(const char *what, double a, double b, int decimals)
 {
-	char x[32], y[32];
-
-	snprintf(x, sizeof(x), fmt, a);
-	snprintf(y, sizeof(y), fmt, b);
-	printf("%-30s %14s %14s\n", what, x, y);
+	printf("%-30s %14.*f %14.*f\n", what, decimals, a, decimals, b);
 }
 
 /* Healthy: every frame (>= 99 %) with PSNR >= 34 dB, no authentication
@@ -363,26 +360,26 @@ int cmd_demo(int argc, char **argv)
 		       json_object_get(json_object_get(jb, "report"), "sas")));
 	summary_row("video frames sent",
 		    num(ja, "report", "video", "frames_sent"),
-		    num(jb, "report", "video", "frames_sent"), "%.0f");
+		    num(jb, "report", "video", "frames_sent"), 0);
 	summary_row("video frames rendered",
 		    num(ja, "report", "video", "frames_rendered"),
-		    num(jb, "report", "video", "frames_rendered"), "%.0f");
+		    num(jb, "report", "video", "frames_rendered"), 0);
 	summary_row("video PSNR (dB)", num(ja, "report", "video", "psnr_db"),
-		    num(jb, "report", "video", "psnr_db"), "%.2f");
+		    num(jb, "report", "video", "psnr_db"), 2);
 	summary_row("video latency p50 (ms)", lat(ja, "video", "p50"),
-		    lat(jb, "video", "p50"), "%.1f");
+		    lat(jb, "video", "p50"), 1);
 	summary_row("video latency p95 (ms)", lat(ja, "video", "p95"),
-		    lat(jb, "video", "p95"), "%.1f");
+		    lat(jb, "video", "p95"), 1);
 	summary_row("audio latency p50 (ms)", lat(ja, "audio", "p50"),
-		    lat(jb, "audio", "p50"), "%.1f");
+		    lat(jb, "audio", "p50"), 1);
 	summary_row("audio frames played",
 		    num(ja, "report", "audio", "frames_played"),
-		    num(jb, "report", "audio", "frames_played"), "%.0f");
+		    num(jb, "report", "audio", "frames_played"), 0);
 	summary_row("e2ee auth failures",
 		    num(ja, "report", "e2ee", "auth_failures"),
-		    num(jb, "report", "e2ee", "auth_failures"), "%.0f");
+		    num(jb, "report", "e2ee", "auth_failures"), 0);
 	summary_row("RTT (ms)", num(ja, "report", "network", "rtt_ms"),
-		    num(jb, "report", "network", "rtt_ms"), "%.1f");
+		    num(jb, "report", "network", "rtt_ms"), 1);
 	ok = healthy(ja, jb) && healthy(jb, ja) &&
 	     json_equal(json_object_get(json_object_get(ja, "report"), "sas"),
 			json_object_get(json_object_get(jb, "report"), "sas"));
