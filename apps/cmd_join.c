@@ -38,7 +38,7 @@
 #include "hotline/transport.h"
 
 #define AKE_TIMEOUT_S 60
-#define SILENT_US     5000000 /* no packet for this long: the path is dead */
+#define SILENT_US     3000000 /* no packet for this long: the path is dead */
 #define FRAME_US      20000
 
 static volatile sig_atomic_t interrupted;
@@ -785,7 +785,7 @@ static int run_call(const char *cmd, struct join *j,
 			if (tty)
 				fputc('\n', stderr);
 			fail(cmd,
-			     "nothing from %s for 5 s: they left or the "
+			     "nothing from %s for 3 s: they left or the "
 			     "network died",
 			     j->ct.name);
 			goto out_report;
