@@ -92,7 +92,6 @@ void hl_call_config_defaults(struct hl_call_config *cfg);
 int hl_call_test_keys(enum hl_call_role role, const uint8_t *secret, size_t len,
 		      struct hl_call_keys *out) HL_MUST_CHECK;
 
-
 struct hl_call;
 
 /* Create a call; cfg is copied.  Free with hl_call_free(). */

@@ -118,13 +118,13 @@ void hl_report_side_json(struct hl_json *j, const char *key,
 
 /* One second of a call, as seen by one side. */
 struct hl_ts_sample {
-	double t_s;             /* seconds since the call started */
+	double t_s; /* seconds since the call started */
 	double kbps_sent, kbps_received;
 	double rtt_ms;
-	double loss;            /* share of the peer's packets lost */
+	double loss;		 /* share of the peer's packets lost */
 	double video_latency_ms; /* mean over the second, 0 if none */
 	double audio_latency_ms;
-	double fps;             /* pictures shown in that second */
+	double fps;		  /* pictures shown in that second */
 	uint64_t frames_rendered; /* so far */
 };
 

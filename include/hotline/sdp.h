@@ -21,12 +21,12 @@
 
 #include "hotline/base.h"
 
-#define HL_SDP_MAX 4096 /* largest SDP we write or read */
-#define HL_ICE_UFRAG_MAX 64
-#define HL_ICE_PWD_MAX 128
+#define HL_SDP_MAX	      4096 /* largest SDP we write or read */
+#define HL_ICE_UFRAG_MAX      64
+#define HL_ICE_PWD_MAX	      128
 #define HL_ICE_MAX_CANDIDATES 16
-#define HL_ICE_CANDIDATE_MAX 255 /* one a=candidate value */
-#define HL_DTLS_FP_LEN 32        /* SHA-256 */
+#define HL_ICE_CANDIDATE_MAX  255 /* one a=candidate value */
+#define HL_DTLS_FP_LEN	      32  /* SHA-256 */
 
 enum hl_dtls_setup {
 	HL_SETUP_ACTPASS = 0, /* offers */
@@ -57,9 +57,9 @@ struct hl_sdp_media {
 	bool present;
 	char mid[17];
 	enum hl_sdp_dir dir;
-	uint32_t ssrc;     /* 0: none announced */
+	uint32_t ssrc;	   /* 0: none announced */
 	uint32_t rtx_ssrc; /* video only */
-	bool red;          /* audio: RED 63 offered/accepted */
+	bool red;	   /* audio: RED 63 offered/accepted */
 };
 
 struct hl_sdp {

@@ -28,20 +28,20 @@ struct hl_transport_config {
 	bool controlling;      /* the offerer (the contract's proposer) */
 	bool relay_only;       /* only TURN relay candidates: the peer never
 				  learns our address */
-	bool loopback;         /* also offer 127.0.0.1 (libnice leaves out
+	bool loopback;	       /* also offer 127.0.0.1 (libnice leaves out
 				  loopback interfaces) */
 	const char *stun_host; /* NULL: no server-reflexive candidates */
 	uint16_t stun_port;
 	const struct hl_turn_creds *turn; /* NULL: no relay */
-	unsigned consent_timeout_ms;      /* 0: 5000 */
-	unsigned connect_timeout_ms;      /* ICE + DTLS, 0: 15000 */
+	unsigned consent_timeout_ms;	  /* 0: 5000 */
+	unsigned connect_timeout_ms;	  /* ICE + DTLS, 0: 15000 */
 };
 
 enum hl_tp_event_kind {
 	HL_TP_CONNECTED = 1, /* ICE selected a pair */
-	HL_TP_SECURE,        /* DTLS done, SRTP keyed: media may flow */
-	HL_TP_PACKET,        /* a decrypted RTP or RTCP packet */
-	HL_TP_FAILED,        /* ICE failed, DTLS failed, fingerprint
+	HL_TP_SECURE,	     /* DTLS done, SRTP keyed: media may flow */
+	HL_TP_PACKET,	     /* a decrypted RTP or RTCP packet */
+	HL_TP_FAILED,	     /* ICE failed, DTLS failed, fingerprint
 				mismatch, consent lost: reason says which */
 };
 
@@ -56,13 +56,13 @@ struct hl_tp_event {
 
 struct hl_tp_stats {
 	bool connected, secure;
-	bool relayed;           /* the selected pair uses a TURN relay */
+	bool relayed;		    /* the selected pair uses a TURN relay */
 	char local[64], remote[64]; /* selected addresses "ip:port" */
 	char srtp_profile[40];
-	double rtt_ms;          /* from consent checks, 0 if unknown */
+	double rtt_ms; /* from consent checks, 0 if unknown */
 	uint64_t packets_sent, packets_received, bytes_sent, bytes_received;
 	uint64_t srtp_failures; /* unauthentic SRTP/SRTCP dropped */
-	uint64_t dropped;       /* datagrams of no known kind dropped */
+	uint64_t dropped;	/* datagrams of no known kind dropped */
 };
 
 struct hl_transport;
