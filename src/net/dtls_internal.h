@@ -20,13 +20,14 @@
 #include "hotline/base.h"
 #include "hotline/sdp.h"
 
-#define HL_SRTP_OVERHEAD 16 /* largest tag we add (GCM 16, HMAC-80 10) */
+/* Most bytes protecting adds: the tag (GCM 16, HMAC-SHA1-80 10), plus
+ * for RTCP the 4-byte E flag and SRTCP index (RFC 3711 §3.4). */
+#define HL_SRTP_OVERHEAD 20
 
 struct hl_dtls;
 
 /* A new endpoint with a fresh certificate; its fingerprint in fp. */
-int hl_dtls_new(struct hl_dtls **out,
-		uint8_t fp[HL_DTLS_FP_LEN]) HL_MUST_CHECK;
+int hl_dtls_new(struct hl_dtls **out, uint8_t fp[HL_DTLS_FP_LEN]) HL_MUST_CHECK;
 void hl_dtls_free(struct hl_dtls *d);
 
 /*
