@@ -57,7 +57,8 @@ static void join_usage(FILE *f)
 		"                    [--seconds N] [--impair SPEC] "
 		"[--relay-only] [--window]\n"
 		"                    [--video-size WxH] [--kbps N] "
-		"[--loopback] [--server URL] [--home DIR]\n"
+		"[--loopback] [--timeout S] [--rekey-seconds N]\n"
+		"                    [--server URL] [--home DIR]\n"
 		"                    [--passphrase-file F]\n"
 		"\n"
 		"Join a confirmed call: the key exchange with the other party "
@@ -82,8 +83,12 @@ static void join_usage(FILE *f)
 		"peer never learns\n"
 		"                  your address); also set by the contract's "
 		"policy\n"
-		"  --loopback      also offer 127.0.0.1 (calls on one "
+		"  --loopback      use 127.0.0.1 only (calls on one "
 		"machine)\n"
+		"  --timeout S     wait up to S seconds for the other party "
+		"(default 60)\n"
+		"  --rekey-seconds N  step the SFrame key ratchet every N "
+		"seconds (default 600)\n"
 		"\n"
 		"A status line shows the SAS, encryption, path, RTT, loss, "
 		"bitrate, frame\nrate and size every second.  Ctrl-C ends the "
@@ -156,6 +161,7 @@ struct join {
 	const char *video, *audio, *record, *report, *impair;
 	double seconds;
 	bool relay_only, window, loopback;
+	unsigned timeout_s, rekey_s;
 	int size[2];
 	bool size_given;
 	unsigned kbps;
@@ -415,7 +421,8 @@ static int setup(const char *cmd, struct join *j, struct hl_call_ssrcs *mine,
 	x.peer = peer_pk;
 	fprintf(stderr, "%s %s: waiting for %s...\n", prog, cmd, j->ct.name);
 	if (run_exchange(cmd, &x, j->initiator,
-			 hl_clock_now_us() / 1000 + AKE_TIMEOUT_S * 1000))
+			 hl_clock_now_us() / 1000 +
+				 (uint64_t)j->timeout_s * 1000))
 		goto out;
 	if (hl_ake_result(x.a, res)) {
 		fail(cmd, "the key exchange gave no result");
@@ -679,9 +686,21 @@ static int run_call(const char *cmd, struct join *j,
 				     ev->reason);
 				goto out;
 			}
-			if (ev->kind == HL_TP_SECURE)
+			if (ev->kind == HL_TP_SECURE) {
+				/* What follows stays queued for the engine. */
 				secure = true;
+				break;
+			}
 		}
+	}
+	{
+		struct hl_tp_stats ts;
+
+		hl_transport_stats(j->tp, &ts);
+		fprintf(stderr,
+			"%s %s: connected, %s path %s <-> %s, SRTP %s\n", prog,
+			cmd, ts.relayed ? "relayed" : "direct", ts.local,
+			ts.remote, ts.srtp_profile);
 	}
 
 	hl_call_config_defaults(&cc);
@@ -697,6 +716,7 @@ static int run_call(const char *cmd, struct join *j,
 	if (j->kbps)
 		cc.video_kbps = j->kbps;
 	cc.local = *mine;
+	cc.rekey_us = (uint64_t)j->rekey_s * 1000000;
 	memcpy(cc.cname, j->ss.id.name,
 	       HL_MIN(strlen(j->ss.id.name), sizeof(cc.cname) - 1));
 	j->start_us = hl_clock_now_us();
@@ -830,6 +850,9 @@ out_report:
 		hl_json_str(&js, "path", ts.relayed ? "relay" : "direct");
 		hl_json_str(&js, "srtp", ts.srtp_profile);
 		hl_json_u64(&js, "srtp_failures", ts.srtp_failures);
+		hl_json_u64(&js, "datagrams_dropped", ts.dropped);
+		hl_json_str(&js, "local", ts.local);
+		hl_json_str(&js, "remote", ts.remote);
 		hl_json_bool(&js, "clean_exit", rc == 0);
 		hl_report_side_json(&js, "report", &sr);
 		hl_timeseries_json(&js, "timeseries", &j->ts);
@@ -860,6 +883,8 @@ int cmd_join(int argc, char **argv)
 		rc = fail("join", "out of memory");
 		goto out_free;
 	}
+	j->timeout_s = AKE_TIMEOUT_S;
+	j->rekey_s = 600;
 	{
 		struct opt t[] = {
 			COMMON_OPTS(&j->c),
@@ -878,6 +903,11 @@ int cmd_join(int argc, char **argv)
 			OPT("--relay-only", OPT_FLAG, 0, 0, "", &j->relay_only),
 			OPT("--window", OPT_FLAG, 0, 0, "", &j->window),
 			OPT("--loopback", OPT_FLAG, 0, 0, "", &j->loopback),
+			OPT("--timeout", OPT_U32, 1, 3600,
+			    "a number of seconds from 1 to 3600",
+			    &j->timeout_s),
+			OPT("--rekey-seconds", OPT_U32, 1, 86400,
+			    "a number of seconds from 1 to 86400", &j->rekey_s),
 			OPT("--video-size", OPT_SIZE, 0, 0,
 			    "WxH with even sizes from 64 to 4096", j->size),
 			OPT("--kbps", OPT_U32, 50, 50000,

@@ -14,8 +14,12 @@
  *                   as if it came from the other party
  *   suite           changes the suite list of M1 and the suite of M2
  *                   (a downgrade attempt)
+ *   sdp             swaps the DTLS fingerprint in the SDPs that M1 and
+ *                   M2 carry (a man in the middle putting in its own
+ *                   certificate)
  *
  * usage: evil_hotlined --listen ADDR:PORT --data DIR --attack NAME
+ *                      [--turn-secret S --turn-uri URI]
  */
 #include <signal.h>
 #include <stdio.h>
@@ -144,6 +148,17 @@ static bool evil_relay(json_t *m)
 		}
 		return false;
 	}
+	if (strcmp(attack, "sdp") == 0) {
+		static const char tag[] = "a=fingerprint:sha-256 ";
+		uint8_t *p = memmem(msg, len, tag, sizeof(tag) - 1);
+		size_t at = p ? (size_t)(p - msg) + sizeof(tag) - 1 : len;
+
+		if (at >= len || (msg[4] != 1 && msg[4] != 2))
+			return false;
+		msg[at] = msg[at] == 'A' ? 'B' : 'A';
+		json_object_set_new(m, "payload", b64_json(msg, len));
+		return true;
+	}
 	if (strcmp(attack, "suite") == 0) {
 		/* M1: "HLK" 1 1 call_id[16] hash[32] n suites...;
 		 * M2: "HLK" 1 2 suite ... */
@@ -261,6 +276,10 @@ int main(int argc, char **argv)
 			cfg.data_dir = argv[i + 1];
 		else if (strcmp(argv[i], "--attack") == 0)
 			attack = argv[i + 1];
+		else if (strcmp(argv[i], "--turn-secret") == 0)
+			cfg.turn_secret = argv[i + 1];
+		else if (strcmp(argv[i], "--turn-uri") == 0)
+			cfg.turn_uri = argv[i + 1];
 	}
 	if (!cfg.listen || !cfg.data_dir || !attack) {
 		fprintf(stderr, "usage: evil_hotlined --listen ADDR:PORT "

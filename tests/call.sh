@@ -1,0 +1,249 @@
+#!/bin/sh
+# Real calls (issue 4): two `hotline join` processes through hotlined on
+# loopback, ICE + DTLS-SRTP + SFrame over real sockets.
+#   clean      a call with the key ratchet stepping every 2 s while
+#              garbage datagrams are sprayed at bob's media port
+#   impaired   --impair loss=0.05 on both sides: >= 97 % of frames
+#   relay      --relay-only through a coturn this script starts
+#   sdp        a server that swaps the DTLS fingerprint inside the signed
+#              SDPs: both sides fail closed with a clear message
+#   sigkill    bob killed with SIGKILL: alice notices within 5 s
+# Usage: tests/call.sh hotline hotlined evil_hotlined [WxH]
+set -u
+hl=$1
+hld=$2
+evil=$3
+size=${4:-1280x720}
+tmp=$(mktemp -d)
+fails=0
+srv_pid=
+turn_pid=
+pa=
+pb=
+cleanup() {
+	for p in $pa $pb $srv_pid $turn_pid; do
+		kill "$p" 2>/dev/null && wait "$p" 2>/dev/null
+	done
+	rm -rf "$tmp"
+}
+trap cleanup EXIT
+ok() { echo "ok $1"; }
+no() { echo "not ok $1"; fails=$((fails + 1)); }
+rport() { echo $((20000 + $(od -An -N2 -tu2 /dev/urandom) % 20000)); }
+
+# coturn on loopback, TURN REST secret shared with hotlined.
+secret=$(od -An -N16 -tx1 /dev/urandom | tr -d ' \n')
+for try in 1 2 3 4 5; do
+	tport=$(rport)
+	relay_lo=$((tport + 1000))
+	turnserver -n --listening-ip=127.0.0.1 --relay-ip=127.0.0.1 \
+		--listening-port="$tport" --min-port="$relay_lo" \
+		--max-port=$((relay_lo + 200)) --use-auth-secret \
+		--static-auth-secret="$secret" --realm=hotline \
+		--allow-loopback-peers --no-tls --no-dtls --no-cli \
+		--db="$tmp/turndb" --pidfile="$tmp/turn.pid" \
+		--log-file="$tmp/turn.log" --simple-log --no-stdout-log &
+	turn_pid=$!
+	sleep 0.5
+	if kill -0 "$turn_pid" 2>/dev/null &&
+		ss -Hlun "sport = :$tport" | grep -q 127.0.0.1; then
+		break
+	fi
+	kill "$turn_pid" 2>/dev/null
+	wait "$turn_pid" 2>/dev/null
+	turn_pid=
+done
+[ -n "$turn_pid" ] || { echo "cannot start turnserver (coturn)"; exit 1; }
+
+port=
+start() { # program [args]
+	for try in 1 2 3 4 5; do
+		[ -n "$port" ] || port=$(rport)
+		"$@" --listen "127.0.0.1:$port" --data "$tmp/data" \
+			--turn-secret "$secret" \
+			--turn-uri "turn:127.0.0.1:$tport" 2>"$tmp/server.err" &
+		srv_pid=$!
+		for i in $(seq 50); do
+			grep -q "fingerprint" "$tmp/server.err" 2>/dev/null && return 0
+			kill -0 "$srv_pid" 2>/dev/null || break
+			sleep 0.1
+		done
+		kill "$srv_pid" 2>/dev/null; wait "$srv_pid" 2>/dev/null
+		srv_pid=; port=
+	done
+	echo "cannot start the server"; cat "$tmp/server.err"; exit 1
+}
+stop() { kill "$srv_pid"; wait "$srv_pid" 2>/dev/null; srv_pid=; }
+
+start "$hld"
+export HOTLINE_SERVER="wss://127.0.0.1:$port"
+A="--home $tmp/alice --no-passphrase"
+B="--home $tmp/bob --no-passphrase"
+for p in alice bob; do
+	$hl id new --name $p --home "$tmp/$p" --no-passphrase >/dev/null 2>&1
+done
+key() { $hl id show --home "$tmp/$1" --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["public_key"])'; }
+$hl contact add bob "$(key bob)" $A >/dev/null
+$hl contact add alice "$(key alice)" $B >/dev/null
+new_call() { # [schedule options]: prints the id of a confirmed call
+	id=$($hl schedule bob --at now --duration 30 "$@" $A 2>"$tmp/sched.err") &&
+		$hl confirm "$id" $B >/dev/null 2>&1 && echo "$id"
+}
+
+# join_both NAME "alice options" "bob options": both in the background.
+join_both() {
+	name=$1
+	rm -f "$tmp/$name".*
+	$hl join "$id" $A --loopback --video-size "$size" \
+		--report "$tmp/$name.a.json" $2 >"$tmp/$name.a.out" \
+		2>"$tmp/$name.a.err" &
+	pa=$!
+	$hl join "$id" $B --loopback --video-size "$size" \
+		--report "$tmp/$name.b.json" $3 >"$tmp/$name.b.out" \
+		2>"$tmp/$name.b.err" &
+	pb=$!
+}
+wait_both() {
+	wait "$pa"; ra=$?
+	wait "$pb"; rb=$?
+	pa=; pb=
+}
+show_errs() { tail -n 5 "$tmp/$1.a.err" "$tmp/$1.b.err"; }
+
+# check NAME MIN_SHARE [extra python]: both reports healthy enough.
+check() {
+	python3 - "$tmp/$1.a.json" "$tmp/$1.b.json" "$2" "${3:-}" <<'EOF'
+import json, sys
+a, b = (json.load(open(p)) for p in sys.argv[1:3])
+share = float(sys.argv[3])
+bad = []
+for me, peer in ((a, b), (b, a)):
+    r, pr = me["report"], peer["report"]
+    sent = pr["video"]["frames_sent"]
+    got = r["video"]["frames_rendered"]
+    print("  %s: %d/%d frames (%.1f %%), PSNR %.2f dB, audio %d/%d, "
+          "concealed %.0f ms, video p50/p95 %.1f/%.1f ms, auth failures %d, "
+          "srtp failures %d, dropped %d, rekeys %d, path %s %s" % (
+          me["name"], got, sent, 100.0 * got / max(sent, 1),
+          r["video"]["psnr_db"], r["audio"]["frames_played"],
+          pr["audio"]["frames_sent"], r["audio"]["concealed_ms"],
+          r["video"]["latency_ms"]["p50"], r["video"]["latency_ms"]["p95"],
+          r["e2ee"]["auth_failures"], me["srtp_failures"],
+          me["datagrams_dropped"], r["e2ee"]["rekeys"], me["path"],
+          me["srtp"]))
+    if sent < 60 or got < share * sent:
+        bad.append("%s rendered %d of %d frames" % (me["name"], got, sent))
+    if r["video"]["psnr_db"] < 34:
+        bad.append("%s PSNR %.2f" % (me["name"], r["video"]["psnr_db"]))
+    if r["video"]["corrupt_frames"]:
+        bad.append("%s showed corrupt frames" % me["name"])
+    if r["e2ee"]["auth_failures"]:
+        bad.append("%s had SFrame authentication failures" % me["name"])
+    if not me["clean_exit"]:
+        bad.append("%s did not end cleanly" % me["name"])
+if a["report"]["sas"] != b["report"]["sas"]:
+    bad.append("the SASes differ")
+extra = sys.argv[4]
+if extra and not eval(extra):
+    bad.append("failed: " + extra)
+for x in bad:
+    print("  " + x)
+sys.exit(1 if bad else 0)
+EOF
+}
+
+# 1. A clean call, the ratchet stepping every 2 s, garbage at bob's port.
+id=$(new_call) || { echo "cannot schedule"; cat "$tmp/sched.err"; exit 1; }
+join_both clean "--seconds 8 --rekey-seconds 2" "--seconds 8 --rekey-seconds 2"
+for i in $(seq 200); do
+	grep -q "connected" "$tmp/clean.b.err" 2>/dev/null && break
+	sleep 0.1
+done
+bport=$(sed -n 's/.*connected, [a-z]* path [0-9.]*:\([0-9]*\) <->.*/\1/p' "$tmp/clean.b.err" | head -n 1)
+if [ -n "$bport" ]; then
+	python3 - "$bport" <<'EOF'
+import os, socket, sys, time
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+n, end = 0, time.time() + 3
+while time.time() < end:
+    for first in (0, 1, 22, 23, 64, 128, 144, 200, 255):
+        d = bytes([first]) + os.urandom(20 + n % 1200)
+        s.sendto(d, ("127.0.0.1", int(sys.argv[1])))
+        n += 1
+    time.sleep(0.002)
+print("  sprayed %d garbage datagrams at 127.0.0.1:%s" % (n, sys.argv[1]))
+EOF
+else
+	no "clean: bob never printed its media address"
+fi
+wait_both
+if [ $ra = 0 ] && [ $rb = 0 ] &&
+	check clean 0.99 'a["report"]["e2ee"]["rekeys"] >= 2 and b["report"]["e2ee"]["rekeys"] >= 2 and b["path"] == "direct"'; then
+	ok "clean call with rekeying and garbage datagrams"
+else
+	no "clean call ($ra $rb)"; show_errs clean
+fi
+grep -q "^SAS: " "$tmp/clean.a.out" && ok "join prints the SAS" || no "join prints the SAS"
+
+# 2. 5 % loss on what each side sends.
+id=$(new_call)
+join_both impaired "--seconds 8 --impair loss=0.05,seed=1" \
+	"--seconds 8 --impair loss=0.05,seed=2"
+wait_both
+if [ $ra = 0 ] && [ $rb = 0 ] && check impaired 0.97; then
+	ok "call with 5 % loss"
+else
+	no "call with 5 % loss ($ra $rb)"; show_errs impaired
+fi
+
+# 3. Relay only, through the coturn above.
+id=$(new_call)
+join_both relay "--seconds 6 --relay-only" "--seconds 6 --relay-only"
+wait_both
+if [ $ra = 0 ] && [ $rb = 0 ] &&
+	check relay 0.99 'a["path"] == "relay" and b["path"] == "relay"'; then
+	ok "relay-only call through coturn"
+else
+	no "relay-only call ($ra $rb)"; show_errs relay; tail -n 20 "$tmp/turn.log"
+fi
+
+# 4. A peer killed with SIGKILL is noticed within 5 s.
+id=$(new_call)
+join_both kill "--seconds 60" "--seconds 60"
+for i in $(seq 200); do
+	grep -q "connected" "$tmp/kill.a.err" 2>/dev/null &&
+		grep -q "connected" "$tmp/kill.b.err" 2>/dev/null && break
+	sleep 0.1
+done
+sleep 1
+t0=$(date +%s%N)
+kill -KILL "$pb"
+wait "$pb" 2>/dev/null
+pb=
+wait "$pa"; ra=$?; pa=
+ms=$((($(date +%s%N) - t0) / 1000000))
+if [ $ra != 0 ] && [ $ms -le 5000 ] &&
+	grep -qE "nothing from bob|connection was lost" "$tmp/kill.a.err"; then
+	ok "a SIGKILLed peer is noticed in $ms ms"
+else
+	no "SIGKILLed peer (rc $ra after $ms ms)"; tail -n 3 "$tmp/kill.a.err"
+fi
+
+# 5. The SDP's fingerprint swapped in transit: both fail closed.
+id=$(new_call)
+stop
+start "$evil" --attack sdp
+join_both sdp "--timeout 10" "--timeout 10"
+wait_both
+if [ $ra != 0 ] && [ $rb != 0 ] &&
+	! grep -q "connected" "$tmp/sdp.a.err" "$tmp/sdp.b.err" &&
+	grep -q "FAILED" "$tmp/sdp.a.err" "$tmp/sdp.b.err"; then
+	ok "an altered SDP fails closed: $(grep -h FAILED "$tmp/sdp.a.err" "$tmp/sdp.b.err" | head -n 1)"
+else
+	no "altered SDP ($ra $rb)"; show_errs sdp
+fi
+stop
+start "$hld"
+
+[ $fails = 0 ] && echo "all call tests passed" || echo "$fails call tests failed"
+exit $fails
