@@ -8,9 +8,18 @@
  * round trips, flipped bits and replays (HL_EAUTH), garbage datagrams,
  * lost first and last flights recovered by retransmission (real time,
  * 250 ms first timeout), a ClientHello arriving before start, and
- * protect before the handshake (HL_ESTATE).
+ * protect before the handshake (HL_ESTATE).  A reference peer written
+ * here directly on OpenSSL and libsrtp2 (with the RFC 5764 §4.2 key
+ * layout spelled out again) checks interoperability for both profiles
+ * and both roles, so that a mistake made the same way on both of our
+ * own ends cannot pass.
  */
 #include <time.h>
+
+#include <openssl/evp.h>
+#include <openssl/ssl.h>
+#include <openssl/x509.h>
+#include <srtp2/srtp.h>
 
 #include "dtls_internal.h"
 #include "harness.h"
@@ -471,13 +480,14 @@ static int test_is_rtcp(void)
 
 struct garbage_ctx {
 	struct pair *p;
-	int bad_rc; /* an input result other than 0, EAUTH, ECRYPTO */
+	int bad_rc;  /* an input result other than 0, EAUTH, ECRYPTO */
+	bool mangle; /* also a copy of the real datagram with a byte changed */
 	struct hl_prng g;
 };
 
 /* Before every real datagram, the receiver first gets some garbage:
  * random bytes, random bytes behind a DTLS-looking record header, and
- * the real datagram with a byte changed. */
+ * (if mangle) the real datagram with a byte changed. */
 static int inject_garbage(void *ctx, bool from_client, unsigned n, uint8_t *buf,
 			  size_t len)
 {
@@ -499,7 +509,7 @@ static int inject_garbage(void *ctx, bool from_client, unsigned n, uint8_t *buf,
 			junk[2] = 0xfd;
 			hl_put_be16(junk + 11, (uint16_t)(jl - 13));
 		}
-		if (i == 2) {
+		if (i == 2 && gc->mangle) {
 			jl = len;
 			memcpy(junk, buf, len);
 			junk[hl_prng_below(&gc->g, len)] ^= 0x40;
@@ -516,17 +526,47 @@ static int inject_garbage(void *ctx, bool from_client, unsigned n, uint8_t *buf,
 	return 0;
 }
 
+/* Both secure with working keys, or errors with sentences; with mangled
+ * handshake datagrams also a stall (ended by the 15 s give-up). */
+static int garbage_outcome(struct pair *p, int rc_c, int rc_s, bool mangle)
+{
+	uint8_t pkt[64 + HL_SRTP_OVERHEAD];
+	size_t len = make_rtp(pkt, 5, 6, 20), plen, ulen;
+
+	if (!mangle)
+		HT_ASSERT(hl_dtls_secure(p->c) && hl_dtls_secure(p->s));
+	if (hl_dtls_secure(p->c) && hl_dtls_secure(p->s)) {
+		HT_EQ_INT(rc_c, 0);
+		HT_EQ_INT(rc_s, 0);
+		HT_OK(hl_dtls_protect(p->c, pkt, len, &plen));
+		HT_OK(hl_dtls_unprotect(p->s, pkt, plen, &ulen));
+		return 0;
+	}
+	HT_ASSERT(!rc_c || hl_dtls_error(p->c));
+	HT_ASSERT(!rc_s || hl_dtls_error(p->s));
+	HT_ASSERT(rc_c == 0 || rc_c == HL_ECRYPTO || rc_c == HL_EAUTH);
+	HT_ASSERT(rc_s == 0 || rc_s == HL_ECRYPTO || rc_s == HL_EAUTH);
+	return 0;
+}
+
+/*
+ * Random junk is dropped and the handshake completes.  A changed copy of
+ * a real handshake datagram (before ChangeCipherSpec nothing is
+ * authenticated yet) may kill the handshake, but only cleanly: an error
+ * and a sentence, never a crash or a "secure" endpoint with bad keys.
+ */
 static int test_handshake_garbage(void)
 {
-	for (uint64_t seed = 1; seed <= 6; seed++) {
+	for (uint64_t seed = 1; seed <= 12; seed++) {
 		struct pair p;
 		struct pump_result r = {0};
 		struct garbage_ctx gc;
-		int rc_c, rc_s;
+		int rc_c, rc_s, rc;
 
 		HT_OK(pair_new(&p));
 		gc.p = &p;
 		gc.bad_rc = 0;
+		gc.mangle = seed > 6;
 		hl_prng_seed(&gc.g, seed);
 		/* garbage before start is buffered or dropped */
 		inject_garbage(&gc, true, 0, (uint8_t *)"\x16\xfe\xfd", 3);
@@ -537,19 +577,9 @@ static int test_handshake_garbage(void)
 		rc_s = r.rc_s;
 		HT_EQ_INT(gc.bad_rc, 0);
 		/* either both secure, or a clean failure with a sentence */
-		if (hl_dtls_secure(p.c) && hl_dtls_secure(p.s)) {
-			HT_EQ_INT(rc_c, 0);
-			HT_EQ_INT(rc_s, 0);
-		} else {
-			HT_ASSERT(rc_c || rc_s);
-			HT_ASSERT(!rc_c || hl_dtls_error(p.c));
-			HT_ASSERT(!rc_s || hl_dtls_error(p.s));
-			HT_ASSERT(rc_c == 0 || rc_c == HL_ECRYPTO ||
-				  rc_c == HL_EAUTH);
-			HT_ASSERT(rc_s == 0 || rc_s == HL_ECRYPTO ||
-				  rc_s == HL_EAUTH);
-		}
+		rc = garbage_outcome(&p, rc_c, rc_s, gc.mangle);
 		pair_free(&p);
+		HT_EQ_INT(rc, 0);
 	}
 	return 0;
 }
@@ -676,6 +706,260 @@ static int test_output_too_small(void)
 	return 0;
 }
 
+/* ---- a reference peer straight on OpenSSL and libsrtp2 -------------- */
+
+struct ref_peer {
+	SSL_CTX *ctx;
+	SSL *ssl;
+	BIO *rb, *wb; /* memory BIOs */
+	uint8_t fp[HL_DTLS_FP_LEN];
+	srtp_t out, in;
+};
+
+static int ref_accept_any(int ok, X509_STORE_CTX *store)
+{
+	(void)ok;
+	(void)store;
+	return 1;
+}
+
+static void ref_free(struct ref_peer *r)
+{
+	if (r->out)
+		(void)srtp_dealloc(r->out);
+	if (r->in)
+		(void)srtp_dealloc(r->in);
+	SSL_free(r->ssl);
+	SSL_CTX_free(r->ctx);
+	memset(r, 0, sizeof(*r));
+}
+
+static int ref_new(struct ref_peer *r, bool client, const char *profiles)
+{
+	EVP_PKEY *k = EVP_EC_gen("P-256");
+	X509 *x = X509_new();
+	X509_NAME *n;
+	unsigned int fl = 0;
+	int ok;
+
+	memset(r, 0, sizeof(*r));
+	ok = k && x && X509_set_version(x, X509_VERSION_3) &&
+	     ASN1_INTEGER_set(X509_get_serialNumber(x), 7) &&
+	     X509_gmtime_adj(X509_getm_notBefore(x), 0) &&
+	     X509_gmtime_adj(X509_getm_notAfter(x), 3600) &&
+	     (n = X509_get_subject_name(x)) &&
+	     X509_NAME_add_entry_by_txt(n, "CN", MBSTRING_ASC,
+					(const unsigned char *)"ref", -1, -1,
+					0) &&
+	     X509_set_issuer_name(x, n) && X509_set_pubkey(x, k) &&
+	     X509_sign(x, k, EVP_sha256()) > 0 &&
+	     X509_digest(x, EVP_sha256(), r->fp, &fl) && fl == 32 &&
+	     (r->ctx = SSL_CTX_new(DTLS_method())) &&
+	     SSL_CTX_use_certificate(r->ctx, x) == 1 &&
+	     SSL_CTX_use_PrivateKey(r->ctx, k) == 1 &&
+	     SSL_CTX_set_tlsext_use_srtp(r->ctx, profiles) == 0;
+	X509_free(x);
+	EVP_PKEY_free(k);
+	if (!ok)
+		goto fail;
+	SSL_CTX_set_verify(r->ctx,
+			   SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT,
+			   ref_accept_any);
+	SSL_CTX_set_options(r->ctx, SSL_OP_NO_QUERY_MTU);
+	r->ssl = SSL_new(r->ctx);
+	r->rb = BIO_new(BIO_s_mem());
+	r->wb = BIO_new(BIO_s_mem());
+	if (!r->ssl || !r->rb || !r->wb) {
+		BIO_free(r->rb);
+		BIO_free(r->wb);
+		goto fail;
+	}
+	BIO_set_mem_eof_return(r->rb, -1);
+	BIO_set_mem_eof_return(r->wb, -1);
+	SSL_set_bio(r->ssl, r->rb, r->wb);
+	SSL_set_mtu(r->ssl, 1200);
+	if (client)
+		SSL_set_connect_state(r->ssl);
+	else
+		SSL_set_accept_state(r->ssl);
+	return 0;
+fail:
+	ref_free(r);
+	return -1;
+}
+
+/* RFC 5764 §4.2, written out independently of dtls.c. */
+static int ref_key(struct ref_peer *r, bool client)
+{
+	const SRTP_PROTECTION_PROFILE *prof =
+		SSL_get_selected_srtp_profile(r->ssl);
+	bool gcm = prof && prof->id == SRTP_AEAD_AES_128_GCM;
+	size_t salt = gcm ? 12 : 14;
+	uint8_t km[60], tx[30], rx[30];
+	srtp_policy_t po, pi;
+
+	if (!prof || SSL_export_keying_material(r->ssl, km, 2 * (16 + salt),
+						"EXTRACTOR-dtls_srtp", 19, NULL,
+						0, 0) != 1)
+		return -1;
+	/* client_key server_key client_salt server_salt */
+	memcpy(tx, km + (client ? 0 : 16), 16);
+	memcpy(tx + 16, km + 32 + (client ? 0 : salt), salt);
+	memcpy(rx, km + (client ? 16 : 0), 16);
+	memcpy(rx + 16, km + 32 + (client ? salt : 0), salt);
+	memset(&po, 0, sizeof(po));
+	if (gcm) {
+		srtp_crypto_policy_set_aes_gcm_128_16_auth(&po.rtp);
+		srtp_crypto_policy_set_aes_gcm_128_16_auth(&po.rtcp);
+	} else {
+		srtp_crypto_policy_set_rtp_default(&po.rtp);
+		srtp_crypto_policy_set_rtcp_default(&po.rtcp);
+	}
+	po.window_size = 128;
+	pi = po;
+	po.ssrc.type = ssrc_any_outbound;
+	po.key = tx;
+	pi.ssrc.type = ssrc_any_inbound;
+	pi.key = rx;
+	if (srtp_create(&r->out, &po) != srtp_err_status_ok ||
+	    srtp_create(&r->in, &pi) != srtp_err_status_ok)
+		return -1;
+	return 0;
+}
+
+/* Shuttle between ours and the reference until both are done. */
+static int ref_handshake(struct ref_peer *r, struct hl_dtls *d)
+{
+	uint8_t buf[20000];
+	size_t len;
+
+	for (int round = 0; round < 20; round++) {
+		int n;
+
+		if (!SSL_is_init_finished(r->ssl))
+			(void)SSL_do_handshake(r->ssl);
+		else
+			(void)SSL_read(r->ssl, buf, sizeof(buf));
+		n = BIO_read(r->wb, buf, sizeof(buf));
+		if (n > 0 && hl_dtls_input(d, buf, (size_t)n) != 0)
+			return -1;
+		while (hl_dtls_output(d, buf, sizeof(buf), &len) == 0)
+			if (BIO_write(r->rb, buf, (int)len) != (int)len)
+				return -1;
+		if (SSL_is_init_finished(r->ssl) && hl_dtls_secure(d) &&
+		    BIO_ctrl_pending(r->wb) == 0)
+			return 0;
+	}
+	return -1;
+}
+
+static int check_reference(bool ref_client, const char *profiles,
+			   const char *expect)
+{
+	struct ref_peer r;
+	struct hl_dtls *d = NULL;
+	uint8_t fp[HL_DTLS_FP_LEN], pkt[300 + HL_SRTP_OVERHEAD], orig[300];
+	size_t len, plen, ulen;
+	int n;
+
+	HT_EQ_INT(ref_new(&r, ref_client, profiles), 0);
+	HT_OK(hl_dtls_new(&d, fp));
+	HT_OK(hl_dtls_start(d, !ref_client, r.fp));
+	HT_EQ_INT(ref_handshake(&r, d), 0);
+	HT_ASSERT(strcmp(hl_dtls_profile(d), expect) == 0);
+	/* the reference saw our certificate */
+	{
+		X509 *peer = SSL_get0_peer_certificate(r.ssl);
+		uint8_t got[32];
+		unsigned int fl = 0;
+
+		HT_ASSERT(peer && X509_digest(peer, EVP_sha256(), got, &fl));
+		HT_EQ_MEM(got, fp, 32);
+	}
+	HT_EQ_INT(ref_key(&r, ref_client), 0);
+	for (uint16_t seq = 0; seq < 10; seq++) {
+		/* ours -> reference */
+		len = make_rtp(orig, seq, 0x1111, 100 + seq);
+		memcpy(pkt, orig, len);
+		HT_OK(hl_dtls_protect(d, pkt, len, &plen));
+		n = (int)plen;
+		HT_EQ_INT(srtp_unprotect(r.in, pkt, &n), srtp_err_status_ok);
+		HT_EQ_INT(n, len);
+		HT_EQ_MEM(pkt, orig, len);
+		/* reference -> ours */
+		len = make_rtp(orig, seq, 0x2222, 200 - seq);
+		memcpy(pkt, orig, len);
+		n = (int)len;
+		HT_EQ_INT(srtp_protect(r.out, pkt, &n), srtp_err_status_ok);
+		HT_OK(hl_dtls_unprotect(d, pkt, (size_t)n, &ulen));
+		HT_EQ_INT(ulen, len);
+		HT_EQ_MEM(pkt, orig, len);
+		/* RTCP both ways */
+		len = make_rtcp(orig, 0x1111, seq);
+		memcpy(pkt, orig, len);
+		HT_OK(hl_dtls_protect(d, pkt, len, &plen));
+		n = (int)plen;
+		HT_EQ_INT(srtp_unprotect_rtcp(r.in, pkt, &n),
+			  srtp_err_status_ok);
+		HT_EQ_MEM(pkt, orig, len);
+		len = make_rtcp(orig, 0x2222, seq);
+		memcpy(pkt, orig, len);
+		n = (int)len;
+		HT_EQ_INT(srtp_protect_rtcp(r.out, pkt, &n),
+			  srtp_err_status_ok);
+		HT_OK(hl_dtls_unprotect(d, pkt, (size_t)n, &ulen));
+		HT_EQ_INT(ulen, len);
+		HT_EQ_MEM(pkt, orig, len);
+	}
+	hl_dtls_free(d);
+	ref_free(&r);
+	return 0;
+}
+
+static int test_reference_client_cm(void)
+{
+	return check_reference(true, "SRTP_AES128_CM_SHA1_80",
+			       "AES_CM_128_HMAC_SHA1_80");
+}
+
+static int test_reference_server_cm(void)
+{
+	return check_reference(false, "SRTP_AES128_CM_SHA1_80",
+			       "AES_CM_128_HMAC_SHA1_80");
+}
+
+static int test_reference_client_gcm(void)
+{
+	return check_reference(true,
+			       "SRTP_AES128_CM_SHA1_80:SRTP_AEAD_AES_128_GCM",
+			       "AEAD_AES_128_GCM");
+}
+
+static int test_reference_server_gcm(void)
+{
+	return check_reference(false, "SRTP_AEAD_AES_128_GCM",
+			       "AEAD_AES_128_GCM");
+}
+
+static int test_reference_no_srtp_profile(void)
+{
+	struct ref_peer r;
+	struct hl_dtls *d = NULL;
+	uint8_t fp[HL_DTLS_FP_LEN];
+
+	/* a peer offering only a profile we do not support */
+	HT_EQ_INT(ref_new(&r, true, "SRTP_AES128_CM_SHA1_32"), 0);
+	HT_OK(hl_dtls_new(&d, fp));
+	HT_OK(hl_dtls_start(d, false, r.fp));
+	HT_ASSERT(ref_handshake(&r, d) != 0);
+	HT_ASSERT(!hl_dtls_secure(d));
+	HT_ASSERT(hl_dtls_error(d) != NULL);
+	HT_ASSERT(strstr(hl_dtls_error(d), "SRTP profile") != NULL);
+	hl_dtls_free(d);
+	ref_free(&r);
+	return 0;
+}
+
 static const struct hl_test tests[] = {
 	HT_TEST_OOM(test_new_free),
 	HT_TEST(test_handshake),
@@ -693,6 +977,11 @@ static const struct hl_test tests[] = {
 	HT_TEST(test_lost_server_flights),
 	HT_TEST(test_client_hello_before_start),
 	HT_TEST(test_output_too_small),
+	HT_TEST(test_reference_client_cm),
+	HT_TEST(test_reference_server_cm),
+	HT_TEST(test_reference_client_gcm),
+	HT_TEST(test_reference_server_gcm),
+	HT_TEST(test_reference_no_srtp_profile),
 };
 
 int main(int argc, char **argv)
