@@ -366,7 +366,10 @@ static gboolean on_sig_readable(GIOChannel *ch, GIOCondition cond,
 	return G_SOURCE_CONTINUE;
 }
 
-/* webrtcbin's libnice agent gathers on 127.0.0.1 only, UDP only. */
+/*
+ * webrtcbin's libnice agent gathers on 127.0.0.1 only, UDP only, and does
+ * not look for a UPnP router (no STUN or TURN server is set either).
+ */
 static bool ice_loopback_only(GstElement *w)
 {
 	GstWebRTCICE *ice = NULL;
@@ -381,6 +384,8 @@ static bool ice_loopback_only(GstElement *w)
 		g_object_get(ice, "agent", &agent, NULL);
 	}
 	if (agent) {
+		/* No UPnP: its discovery multicasts on every interface. */
+		g_object_set(agent, "upnp", FALSE, NULL);
 		nice_address_init(&addr);
 		ok = nice_address_set_from_string(&addr, "127.0.0.1") &&
 		     nice_agent_add_local_address(agent, &addr);

@@ -24,3 +24,12 @@ echo "== SFrame per frame"
 
 echo "== codecs, test pattern and tone"
 "$build/bench/media_probe" 300
+
+# The one-way call against the codec floor and GStreamer (bench/call.sh):
+# about 3 minutes for a 30 s call, and it installs GStreamer from Debian's
+# packages when missing, so only on request.
+if [ "${BENCH_CALL:-0}" = 1 ]; then
+	bench/call.sh "$build"
+else
+	echo "== one-way call vs codec floor and GStreamer: BENCH_CALL=1 (bench/call.sh)"
+fi
