@@ -1248,8 +1248,9 @@ static int test_mutations(void)
 				break;
 			case 1: /* delete a run */
 			{
-				size_t k = HL_MIN(n - at,
-						  1 + hl_prng_below(&rng, 80));
+				size_t k = 1 + hl_prng_below(&rng, 80);
+
+				k = HL_MIN(n - at, k);
 
 				memmove(buf + at, buf + at + k, n - at - k);
 				n -= k;
@@ -1270,8 +1271,9 @@ static int test_mutations(void)
 			}
 			default: /* duplicate a run */
 			{
-				size_t k = HL_MIN(n - at,
-						  1 + hl_prng_below(&rng, 200));
+				size_t k = 1 + hl_prng_below(&rng, 200);
+
+				k = HL_MIN(n - at, k);
 
 				if (n + k > HL_SDP_MAX)
 					break;

@@ -891,7 +891,9 @@ static int video_codecs(struct parser *p)
 	if (rtx < 0)
 		return fail(p, HL_EPARSE,
 			    "no RTX for VP8 in the video section");
-	if (s->has_fid) {
+	/* RFC 5576 §4: FID lists the primary SSRC, then the RTX one.  Our
+	 * SSRC 0 means "none", so a group naming 0 is not used. */
+	if (s->has_fid && s->fid[0] && s->fid[1]) {
 		p->out.video.ssrc = s->fid[0];
 		p->out.video.rtx_ssrc = s->fid[1];
 	} else {
