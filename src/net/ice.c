@@ -1,1 +1,742 @@
-/* placeholder: being written */
+/*
+ * ice.c - ICE (RFC 8445 through libnice's RFC 5245 mode) behind a queue.
+ *
+ * libnice runs in a private GMainContext iterated by a private thread.
+ * Its callbacks (datagram received, gathering done, component state,
+ * selected pair) run on that thread (or, for signals libnice emits
+ * while an API call returns, on the caller's); they only take our
+ * mutex, update the shared state and raise the eventfd.  The caller's
+ * thread drains the queue with hl_ice_recv() and never calls into
+ * libnice while holding the mutex, so the two locks never nest.
+ *
+ * Only UDP: no ICE-TCP, TURN over UDP only.  With cfg->loopback the
+ * agent's only local address is 127.0.0.1 (tests, and calls on one
+ * machine); else libnice enumerates the interfaces itself.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netdb.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/eventfd.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <nice/agent.h>
+
+#include "ice_internal.h"
+
+#define COMPONENT 1 /* one component: rtcp-mux (RFC 5761) */
+
+struct dgram {
+	size_t len;
+	uint8_t data[];
+};
+
+struct hl_ice {
+	GMainContext *ctx;
+	GMainLoop *loop;
+	NiceAgent *agent;
+	guint stream;
+	pthread_t thread;
+	bool thread_started;
+	bool relay_only;
+	bool started; /* caller thread only */
+	int efd;
+
+	pthread_mutex_t mu;
+	pthread_cond_t cond;
+	/* Under mu: */
+	bool gathered, closed;
+	enum hl_ice_state state;
+	struct dgram *q[HL_ICE_QUEUE];
+	size_t q_head, q_len;
+	uint64_t overflows;
+	bool have_pair, relayed;
+	char local[HL_ICE_ADDR_MAX], remote[HL_ICE_ADDR_MAX];
+};
+
+/* ---- helpers -------------------------------------------------------- */
+
+static void wake_locked(struct hl_ice *ice)
+{
+	uint64_t one = 1;
+
+	/* Only fails when the counter would overflow: it is readable. */
+	if (write(ice->efd, &one, sizeof(one)) < 0) {
+	}
+}
+
+static void addr_string(const NiceCandidate *c, char out[HL_ICE_ADDR_MAX])
+{
+	char ip[NICE_ADDRESS_STRING_LEN];
+
+	nice_address_to_string(&c->addr, ip);
+	if (nice_address_ip_version(&c->addr) == 6)
+		snprintf(out, HL_ICE_ADDR_MAX, "[%s]:%u", ip,
+			 nice_address_get_port(&c->addr));
+	else
+		snprintf(out, HL_ICE_ADDR_MAX, "%s:%u", ip,
+			 nice_address_get_port(&c->addr));
+}
+
+/* A host name or address literal as a numeric address string. */
+static int resolve(const char *host, char *out, size_t cap)
+{
+	struct addrinfo hints, *res = NULL;
+	int err = HL_ENOTFOUND;
+
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_family = AF_UNSPEC;
+	hints.ai_socktype = SOCK_DGRAM;
+	if (getaddrinfo(host, NULL, &hints, &res) != 0 || !res)
+		return HL_ENOTFOUND;
+	if (res->ai_family == AF_INET) {
+		struct sockaddr_in *sin = (struct sockaddr_in *)res->ai_addr;
+
+		if (inet_ntop(AF_INET, &sin->sin_addr, out, (socklen_t)cap))
+			err = 0;
+	} else if (res->ai_family == AF_INET6) {
+		struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)res->ai_addr;
+
+		if (inet_ntop(AF_INET6, &s6->sin6_addr, out, (socklen_t)cap))
+			err = 0;
+	}
+	freeaddrinfo(res);
+	return err;
+}
+
+/*
+ * RFC 7065 §3.1: turnURI = scheme ":" host [ ":" port ]
+ * [ "?transport=" transport ].  Only "turn:" over UDP is supported.
+ */
+static int parse_turn_uri(const char *uri, char *host, size_t hcap,
+			  uint16_t *port, const char **why)
+{
+	const char *p = uri, *h, *e;
+	size_t hl;
+
+	*port = 3478;
+	if (strncasecmp(p, "turns:", 6) == 0) {
+		*why = "TURN over TLS (turns:) is not supported; give a "
+		       "turn: URI over UDP";
+		return HL_EUNSUPPORTED;
+	}
+	if (strncasecmp(p, "turn:", 5) != 0) {
+		*why = "the TURN URI must start with turn:";
+		return HL_EPARSE;
+	}
+	p += 5;
+	if (*p == '[') {
+		h = ++p;
+		e = strchr(p, ']');
+		if (!e) {
+			*why = "the TURN URI has an unclosed [IPv6 address]";
+			return HL_EPARSE;
+		}
+		p = e + 1;
+	} else {
+		h = p;
+		e = p + strcspn(p, ":?");
+		p = e;
+	}
+	hl = (size_t)(e - h);
+	if (hl == 0 || hl >= hcap) {
+		*why = "the TURN URI has no usable host";
+		return HL_EPARSE;
+	}
+	memcpy(host, h, hl);
+	host[hl] = '\0';
+	if (*p == ':') {
+		unsigned long v = 0;
+		const char *d = ++p;
+
+		while (*p >= '0' && *p <= '9' && p - d < 6)
+			v = v * 10 + (unsigned long)(*p++ - '0');
+		if (p == d || v == 0 || v > 65535) {
+			*why = "the TURN URI has a bad port";
+			return HL_EPARSE;
+		}
+		*port = (uint16_t)v;
+	}
+	if (*p == '?') {
+		if (strcasecmp(p, "?transport=udp") == 0)
+			return 0;
+		if (strcasecmp(p, "?transport=tcp") == 0) {
+			*why = "TURN over TCP is not supported; use "
+			       "?transport=udp";
+			return HL_EUNSUPPORTED;
+		}
+		*why = "the TURN URI has an unsupported parameter (only "
+		       "?transport=udp)";
+		return HL_EUNSUPPORTED;
+	}
+	if (*p != '\0') {
+		*why = "the TURN URI has trailing characters";
+		return HL_EPARSE;
+	}
+	return 0;
+}
+
+/* ---- the agent thread ----------------------------------------------- */
+
+static void on_recv(NiceAgent *agent, guint stream_id, guint component_id,
+		    guint len, gchar *buf, gpointer data)
+{
+	struct hl_ice *ice = data;
+	struct dgram *d = NULL;
+
+	(void)agent;
+	(void)stream_id;
+	(void)component_id;
+	if (len > 0 && len <= HL_ICE_DGRAM_MAX)
+		d = hl_malloc(sizeof(*d) + len);
+	if (d) {
+		d->len = len;
+		memcpy(d->data, buf, len);
+	}
+	pthread_mutex_lock(&ice->mu);
+	if (d && ice->q_len < HL_ICE_QUEUE) {
+		ice->q[(ice->q_head + ice->q_len) % HL_ICE_QUEUE] = d;
+		ice->q_len++;
+		d = NULL;
+		wake_locked(ice);
+	} else if (len > 0) {
+		ice->overflows++;
+	}
+	pthread_mutex_unlock(&ice->mu);
+	hl_free(d);
+}
+
+static void on_gathering_done(NiceAgent *agent, guint stream_id, gpointer data)
+{
+	struct hl_ice *ice = data;
+
+	(void)agent;
+	(void)stream_id;
+	pthread_mutex_lock(&ice->mu);
+	ice->gathered = true;
+	pthread_cond_broadcast(&ice->cond);
+	pthread_mutex_unlock(&ice->mu);
+}
+
+static void on_state(NiceAgent *agent, guint stream_id, guint component_id,
+		     guint state, gpointer data)
+{
+	struct hl_ice *ice = data;
+
+	(void)agent;
+	(void)stream_id;
+	if (component_id != COMPONENT)
+		return;
+	pthread_mutex_lock(&ice->mu);
+	if (ice->state != HL_ICE_FAILED) {
+		if (state == NICE_COMPONENT_STATE_CONNECTED ||
+		    state == NICE_COMPONENT_STATE_READY)
+			ice->state = HL_ICE_CONNECTED;
+		else if (state == NICE_COMPONENT_STATE_FAILED)
+			ice->state = HL_ICE_FAILED;
+		wake_locked(ice);
+	}
+	pthread_mutex_unlock(&ice->mu);
+}
+
+static void on_pair(NiceAgent *agent, guint stream_id, guint component_id,
+		    NiceCandidate *lc, NiceCandidate *rc, gpointer data)
+{
+	struct hl_ice *ice = data;
+	char l[HL_ICE_ADDR_MAX], r[HL_ICE_ADDR_MAX];
+
+	(void)agent;
+	(void)stream_id;
+	if (component_id != COMPONENT || !lc || !rc)
+		return;
+	addr_string(lc, l);
+	addr_string(rc, r);
+	pthread_mutex_lock(&ice->mu);
+	memcpy(ice->local, l, sizeof(l));
+	memcpy(ice->remote, r, sizeof(r));
+	ice->relayed = lc->type == NICE_CANDIDATE_TYPE_RELAYED ||
+		       rc->type == NICE_CANDIDATE_TYPE_RELAYED;
+	ice->have_pair = true;
+	wake_locked(ice);
+	pthread_mutex_unlock(&ice->mu);
+}
+
+static void on_closed(GObject *src, GAsyncResult *res, gpointer data)
+{
+	struct hl_ice *ice = data;
+
+	(void)src;
+	(void)res;
+	pthread_mutex_lock(&ice->mu);
+	ice->closed = true;
+	pthread_cond_broadcast(&ice->cond);
+	pthread_mutex_unlock(&ice->mu);
+}
+
+static gboolean quit_loop(gpointer data)
+{
+	g_main_loop_quit(data);
+	return G_SOURCE_REMOVE;
+}
+
+static void *loop_main(void *arg)
+{
+	struct hl_ice *ice = arg;
+
+	g_main_context_push_thread_default(ice->ctx);
+	g_main_loop_run(ice->loop);
+	g_main_context_pop_thread_default(ice->ctx);
+	return NULL;
+}
+
+/* ---- setup ---------------------------------------------------------- */
+
+static int configure(struct hl_ice *ice, const struct hl_ice_config *cfg,
+		     const char **why)
+{
+	char ip[INET6_ADDRSTRLEN];
+	int err;
+
+	g_object_set(ice->agent, "controlling-mode", (gboolean)cfg->controlling,
+		     "ice-tcp", FALSE, "ice-udp", TRUE, "force-relay",
+		     (gboolean)cfg->relay_only, NULL);
+	if (cfg->stun_host) {
+		if (resolve(cfg->stun_host, ip, sizeof(ip))) {
+			*why = "cannot resolve the STUN server's name";
+			return HL_ENOTFOUND;
+		}
+		g_object_set(ice->agent, "stun-server", ip, "stun-server-port",
+			     (guint)(cfg->stun_port ? cfg->stun_port : 3478),
+			     NULL);
+	}
+	if (cfg->loopback) {
+		NiceAddress a;
+
+		nice_address_init(&a);
+		if (!nice_address_set_from_string(&a, "127.0.0.1") ||
+		    !nice_agent_add_local_address(ice->agent, &a)) {
+			*why = "cannot use 127.0.0.1 as a local address";
+			return HL_EIO;
+		}
+	}
+	ice->stream = nice_agent_add_stream(ice->agent, COMPONENT);
+	if (ice->stream == 0) {
+		*why = "libnice could not add a stream";
+		return HL_EIO;
+	}
+	if (cfg->turn) {
+		char host[256];
+		uint16_t port;
+
+		err = parse_turn_uri(cfg->turn->uri, host, sizeof(host), &port,
+				     why);
+		if (err)
+			return err;
+		if (!cfg->turn->username[0] || !cfg->turn->password[0]) {
+			*why = "the TURN credentials are empty";
+			return HL_EINVAL;
+		}
+		if (resolve(host, ip, sizeof(ip))) {
+			*why = "cannot resolve the TURN server's name";
+			return HL_ENOTFOUND;
+		}
+		if (!nice_agent_set_relay_info(
+			    ice->agent, ice->stream, COMPONENT, ip, port,
+			    cfg->turn->username, cfg->turn->password,
+			    NICE_RELAY_TYPE_TURN_UDP)) {
+			*why = "libnice refused the TURN server";
+			return HL_EINVAL;
+		}
+	}
+	if (!nice_agent_attach_recv(ice->agent, ice->stream, COMPONENT,
+				    ice->ctx, on_recv, ice)) {
+		*why = "libnice could not attach the receive callback";
+		return HL_EIO;
+	}
+	g_signal_connect(ice->agent, "candidate-gathering-done",
+			 G_CALLBACK(on_gathering_done), ice);
+	g_signal_connect(ice->agent, "component-state-changed",
+			 G_CALLBACK(on_state), ice);
+	g_signal_connect(ice->agent, "new-selected-pair-full",
+			 G_CALLBACK(on_pair), ice);
+	if (!nice_agent_gather_candidates(ice->agent, ice->stream)) {
+		*why = "libnice found no local address to gather candidates "
+		       "on";
+		return HL_EIO;
+	}
+	return 0;
+}
+
+int hl_ice_new(struct hl_ice **out, const struct hl_ice_config *cfg,
+	       const char **err_msg)
+{
+	struct hl_ice *ice;
+	pthread_condattr_t ca;
+	const char *why = NULL;
+	int err;
+
+	if (err_msg)
+		*err_msg = NULL;
+	if (!out || !cfg)
+		return HL_EINVAL;
+	if (cfg->relay_only && !cfg->turn) {
+		if (err_msg)
+			*err_msg = "relay-only needs a TURN server";
+		return HL_EINVAL;
+	}
+	ice = hl_calloc(1, sizeof(*ice));
+	if (!ice)
+		return HL_ENOMEM;
+	ice->efd = -1;
+	ice->relay_only = cfg->relay_only;
+	pthread_mutex_init(&ice->mu, NULL);
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&ice->cond, &ca);
+	pthread_condattr_destroy(&ca);
+	ice->efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	if (ice->efd < 0) {
+		why = "cannot create an eventfd";
+		err = HL_EIO;
+		goto out;
+	}
+	ice->ctx = g_main_context_new();
+	ice->loop = g_main_loop_new(ice->ctx, FALSE);
+	/* RFC 5245 checks, regular full gathering, RFC 7675 consent. */
+	ice->agent = nice_agent_new_full(ice->ctx, NICE_COMPATIBILITY_RFC5245,
+					 NICE_AGENT_OPTION_CONSENT_FRESHNESS);
+	if (!ice->agent) {
+		why = "libnice could not create an agent";
+		err = HL_EIO;
+		goto out;
+	}
+	err = configure(ice, cfg, &why);
+	if (err)
+		goto out;
+	if (pthread_create(&ice->thread, NULL, loop_main, ice) != 0) {
+		why = "cannot start the network thread";
+		err = HL_EIO;
+		goto out;
+	}
+	ice->thread_started = true;
+	*out = ice;
+	return 0;
+out:
+	if (err_msg)
+		*err_msg = why;
+	hl_ice_free(ice);
+	return err;
+}
+
+void hl_ice_free(struct hl_ice *ice)
+{
+	if (!ice)
+		return;
+	if (ice->agent && ice->thread_started) {
+		struct timespec ts;
+
+		/* Release TURN allocations and stop the timers, on the
+		 * agent's thread; wait for it at most a second. */
+		nice_agent_close_async(ice->agent, on_closed, ice);
+		clock_gettime(CLOCK_MONOTONIC, &ts);
+		ts.tv_sec += 1;
+		pthread_mutex_lock(&ice->mu);
+		while (!ice->closed &&
+		       pthread_cond_timedwait(&ice->cond, &ice->mu, &ts) == 0) {
+		}
+		pthread_mutex_unlock(&ice->mu);
+	}
+	if (ice->thread_started) {
+		GSource *s = g_idle_source_new();
+
+		/* An idle source, not g_main_loop_quit(): the loop may not
+		 * be running yet, and a quit before run is lost. */
+		g_source_set_callback(s, quit_loop, ice->loop, NULL);
+		g_source_attach(s, ice->ctx);
+		g_source_unref(s);
+		pthread_join(ice->thread, NULL);
+	}
+	if (ice->agent)
+		g_object_unref(ice->agent);
+	if (ice->ctx) {
+		/* Let sources the agent left behind run their destructors. */
+		while (g_main_context_iteration(ice->ctx, FALSE)) {
+		}
+	}
+	if (ice->loop)
+		g_main_loop_unref(ice->loop);
+	if (ice->ctx)
+		g_main_context_unref(ice->ctx);
+	while (ice->q_len) {
+		hl_free(ice->q[ice->q_head]);
+		ice->q_head = (ice->q_head + 1) % HL_ICE_QUEUE;
+		ice->q_len--;
+	}
+	if (ice->efd >= 0)
+		close(ice->efd);
+	pthread_cond_destroy(&ice->cond);
+	pthread_mutex_destroy(&ice->mu);
+	hl_free(ice);
+}
+
+int hl_ice_fd(const struct hl_ice *ice)
+{
+	return ice->efd;
+}
+
+/* ---- local parameters ----------------------------------------------- */
+
+static int rank(const NiceCandidate *c)
+{
+	switch (c->type) {
+	case NICE_CANDIDATE_TYPE_RELAYED:
+		return 0;
+	case NICE_CANDIDATE_TYPE_SERVER_REFLEXIVE:
+		return 1;
+	default:
+		return 2;
+	}
+}
+
+int hl_ice_local(struct hl_ice *ice, struct hl_transport_params *p,
+		 unsigned timeout_ms)
+{
+	struct timespec ts;
+	gchar *ufrag = NULL, *pwd = NULL;
+	GSList *cands = NULL, *it;
+	int err = 0, r;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	ts.tv_sec += timeout_ms / 1000;
+	ts.tv_nsec += (long)(timeout_ms % 1000) * 1000000;
+	if (ts.tv_nsec >= 1000000000) {
+		ts.tv_sec++;
+		ts.tv_nsec -= 1000000000;
+	}
+	pthread_mutex_lock(&ice->mu);
+	while (!ice->gathered &&
+	       pthread_cond_timedwait(&ice->cond, &ice->mu, &ts) == 0) {
+	}
+	pthread_mutex_unlock(&ice->mu);
+
+	memset(p->ufrag, 0, sizeof(p->ufrag));
+	memset(p->pwd, 0, sizeof(p->pwd));
+	p->n_candidates = 0;
+	if (!nice_agent_get_local_credentials(ice->agent, ice->stream, &ufrag,
+					      &pwd) ||
+	    strlen(ufrag) > HL_ICE_UFRAG_MAX || strlen(pwd) > HL_ICE_PWD_MAX) {
+		err = HL_EIO;
+		goto out;
+	}
+	memcpy(p->ufrag, ufrag, strlen(ufrag));
+	memcpy(p->pwd, pwd, strlen(pwd));
+
+	/* Relay candidates first (they work through any NAT), then
+	 * server-reflexive, then host, up to HL_ICE_MAX_CANDIDATES. */
+	cands = nice_agent_get_local_candidates(ice->agent, ice->stream,
+						COMPONENT);
+	for (r = 0; r < 3; r++) {
+		if (ice->relay_only && r > 0)
+			break;
+		for (it = cands; it; it = it->next) {
+			NiceCandidate *c = it->data;
+			gchar *sdp;
+			const char *v;
+			size_t n;
+
+			if (rank(c) != r ||
+			    c->transport != NICE_CANDIDATE_TRANSPORT_UDP ||
+			    p->n_candidates >= HL_ICE_MAX_CANDIDATES)
+				continue;
+			sdp = nice_agent_generate_local_candidate_sdp(
+				ice->agent, c);
+			if (!sdp)
+				continue;
+			v = strncmp(sdp, "a=", 2) == 0 ? sdp + 2 : sdp;
+			n = strlen(v);
+			if (n <= HL_ICE_CANDIDATE_MAX) {
+				memcpy(p->candidates[p->n_candidates], v, n);
+				p->candidates[p->n_candidates][n] = '\0';
+				p->n_candidates++;
+			}
+			g_free(sdp);
+		}
+	}
+	if (p->n_candidates == 0)
+		err = ice->relay_only ? HL_ENOTFOUND : HL_ETIMEOUT;
+out:
+	g_slist_free_full(cands, (GDestroyNotify)nice_candidate_free);
+	g_free(ufrag);
+	g_free(pwd);
+	return err;
+}
+
+/* ---- remote parameters ---------------------------------------------- */
+
+/* RFC 8839 §5.4: ice-char = ALPHA / DIGIT / "+" / "/". */
+static bool ice_chars(const char *s, size_t min, size_t max)
+{
+	size_t n = strnlen(s, max + 1);
+
+	if (n < min || n > max)
+		return false;
+	for (size_t i = 0; i < n; i++) {
+		char c = s[i];
+
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+		      (c >= '0' && c <= '9') || c == '+' || c == '/'))
+			return false;
+	}
+	return true;
+}
+
+int hl_ice_start(struct hl_ice *ice, const struct hl_transport_params *remote,
+		 size_t *skipped)
+{
+	GSList *list = NULL;
+	size_t bad = 0, n;
+	int added, err = 0;
+
+	*skipped = 0;
+	if (ice->started)
+		return HL_ESTATE;
+	if (!ice_chars(remote->ufrag, 4, HL_ICE_UFRAG_MAX) ||
+	    !ice_chars(remote->pwd, 22, HL_ICE_PWD_MAX))
+		return HL_EPARSE;
+	n = HL_MIN(remote->n_candidates, (size_t)HL_ICE_MAX_CANDIDATES);
+	for (size_t i = 0; i < n; i++) {
+		char line[HL_ICE_CANDIDATE_MAX + 3];
+		const char *v = remote->candidates[i];
+		size_t vl = strnlen(v, HL_ICE_CANDIDATE_MAX + 1);
+		NiceCandidate *c;
+
+		if (strncmp(v, "a=", 2) == 0) {
+			v += 2;
+			vl -= HL_MIN(vl, 2);
+		}
+		if (vl == 0 || vl > HL_ICE_CANDIDATE_MAX) {
+			bad++;
+			continue;
+		}
+		memcpy(line, "a=", 2);
+		memcpy(line + 2, v, vl);
+		line[vl + 2] = '\0';
+		c = nice_agent_parse_remote_candidate_sdp(ice->agent,
+							  ice->stream, line);
+		if (!c || c->component_id != COMPONENT ||
+		    c->transport != NICE_CANDIDATE_TRANSPORT_UDP ||
+		    !nice_address_is_valid(&c->addr) ||
+		    nice_address_get_port(&c->addr) == 0) {
+			if (c)
+				nice_candidate_free(c);
+			bad++;
+			continue;
+		}
+		list = g_slist_append(list, c);
+	}
+	*skipped = bad + (remote->n_candidates - n);
+	if (!list) {
+		err = HL_EPARSE;
+		goto out;
+	}
+	if (!nice_agent_set_remote_credentials(ice->agent, ice->stream,
+					       remote->ufrag, remote->pwd)) {
+		err = HL_EPARSE;
+		goto out;
+	}
+	added = nice_agent_set_remote_candidates(ice->agent, ice->stream,
+						 COMPONENT, list);
+	if (added <= 0) {
+		err = HL_EPARSE;
+		goto out;
+	}
+	ice->started = true;
+	pthread_mutex_lock(&ice->mu);
+	if (ice->state == HL_ICE_NEW)
+		ice->state = HL_ICE_CHECKING;
+	pthread_mutex_unlock(&ice->mu);
+out:
+	g_slist_free_full(list, (GDestroyNotify)nice_candidate_free);
+	return err;
+}
+
+/* ---- data ------------------------------------------------------------ */
+
+int hl_ice_recv(struct hl_ice *ice, uint8_t *buf, size_t cap, size_t *len)
+{
+	struct dgram *d = NULL;
+	int err = 0;
+
+	pthread_mutex_lock(&ice->mu);
+	if (ice->q_len) {
+		d = ice->q[ice->q_head];
+		ice->q_head = (ice->q_head + 1) % HL_ICE_QUEUE;
+		ice->q_len--;
+	} else {
+		uint64_t v;
+
+		/* Drained under the lock: a datagram queued after this
+		 * raises the eventfd again. */
+		if (read(ice->efd, &v, sizeof(v)) < 0 && errno != EAGAIN) {
+		}
+		err = HL_EAGAIN;
+	}
+	pthread_mutex_unlock(&ice->mu);
+	if (!d)
+		return err;
+	if (d->len > cap) {
+		err = HL_ETOOBIG;
+	} else {
+		memcpy(buf, d->data, d->len);
+		*len = d->len;
+	}
+	hl_free(d);
+	return err;
+}
+
+enum hl_ice_state hl_ice_state(struct hl_ice *ice)
+{
+	enum hl_ice_state s;
+
+	pthread_mutex_lock(&ice->mu);
+	s = ice->state;
+	pthread_mutex_unlock(&ice->mu);
+	return s;
+}
+
+int hl_ice_send(struct hl_ice *ice, const uint8_t *buf, size_t len)
+{
+	gint n;
+
+	if (hl_ice_state(ice) != HL_ICE_CONNECTED)
+		return HL_ESTATE;
+	n = nice_agent_send(ice->agent, ice->stream, COMPONENT, (guint)len,
+			    (const gchar *)buf);
+	return n == (gint)len ? 0 : HL_EIO;
+}
+
+void hl_ice_pair(struct hl_ice *ice, char local[HL_ICE_ADDR_MAX],
+		 char remote[HL_ICE_ADDR_MAX], bool *relayed)
+{
+
+	pthread_mutex_lock(&ice->mu);
+	memcpy(local, ice->local, HL_ICE_ADDR_MAX);
+	memcpy(remote, ice->remote, HL_ICE_ADDR_MAX);
+	*relayed = ice->relayed;
+	pthread_mutex_unlock(&ice->mu);
+}
+
+uint64_t hl_ice_overflows(struct hl_ice *ice)
+{
+	uint64_t n;
+
+	pthread_mutex_lock(&ice->mu);
+	n = ice->overflows;
+	pthread_mutex_unlock(&ice->mu);
+	return n;
+}
