@@ -343,11 +343,15 @@ static int ctx_make(struct hl_dtls *d, uint8_t fp[HL_DTLS_FP_LEN])
 	    SSL_CTX_use_certificate(d->ctx, x) != 1 ||
 	    SSL_CTX_use_PrivateKey(d->ctx, key) != 1 ||
 	    SSL_CTX_check_private_key(d->ctx) != 1 ||
-	    /* forward secret AEAD suites only */
+	    /* forward secret AEAD suites only (RSA for a browser peer's
+	     * certificate, should it be one) */
 	    SSL_CTX_set_cipher_list(d->ctx,
 				    "ECDHE-ECDSA-AES128-GCM-SHA256:"
 				    "ECDHE-ECDSA-CHACHA20-POLY1305:"
-				    "ECDHE-ECDSA-AES256-GCM-SHA384") != 1 ||
+				    "ECDHE-ECDSA-AES256-GCM-SHA384:"
+				    "ECDHE-RSA-AES128-GCM-SHA256:"
+				    "ECDHE-RSA-CHACHA20-POLY1305:"
+				    "ECDHE-RSA-AES256-GCM-SHA384") != 1 ||
 	    SSL_CTX_set1_groups_list(d->ctx, "X25519:P-256") != 1 ||
 	    /* returns 0 on success */
 	    SSL_CTX_set_tlsext_use_srtp(d->ctx, "SRTP_AEAD_AES_128_GCM:"
