@@ -681,7 +681,7 @@ static int test_bad_remote(void)
 	/* Nobody at that address: "could not connect" in time. */
 	snprintf(p.candidates[0], sizeof(p.candidates[0]),
 		 "a=candidate:1 1 UDP 2013266431 127.0.0.1 9 typ host");
-	p.ufrag[0] ^= 1;
+	snprintf(p.ufrag, sizeof(p.ufrag), "nobodyhere");
 	if (hl_transport_start(t, &p) != 0 ||
 	    hl_transport_start(t, &p) != HL_ESTATE)
 		goto out;
