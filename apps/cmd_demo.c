@@ -243,17 +243,18 @@ int cmd_demo(int argc, char **argv)
 	{
 		char *na[] = {"hotline", "id",	   "new",  "--name",
 			      "alice",	 "--home", home_a, "--no-passphrase",
-			      "--json",	 NULL};
+			      NULL};
 		char *nb[] = {"hotline", "id",	   "new",  "--name",
 			      "bob",	 "--home", home_b, "--no-passphrase",
-			      "--json",	 NULL};
+			      NULL};
 		char *sa[] = {"hotline", "id",	   "show", "--home",
 			      home_a,	 "--json", NULL};
 		char *sb[] = {"hotline", "id",	   "show", "--home",
 			      home_b,	 "--json", NULL};
 		json_t *j;
 
-		if (run(&d, na, NULL, 0) || run(&d, nb, NULL, 0) ||
+		if (run(&d, na, buf, sizeof(buf)) ||
+		    run(&d, nb, buf, sizeof(buf)) ||
 		    run(&d, sa, buf, sizeof(buf))) {
 			rc = fail("demo", "making the identities failed");
 			goto out;

@@ -173,6 +173,7 @@ struct join {
 	bool initiator;
 	char sas[HL_SAS_TEXT_MAX];
 	char idtext[33];
+	char cname[17]; /* random (RFC 7022): names stay out of RTCP */
 
 	/* media plumbing */
 	struct hl_transport *tp;
@@ -318,8 +319,7 @@ static int our_sdp(struct join *j, const struct hl_transport_params *tp,
 
 	memset(&s, 0, sizeof(s));
 	s.session_id = ((uint64_t)hl_rng_u32(&os) << 31) ^ hl_rng_u32(&os);
-	memcpy(s.cname, j->ss.id.name,
-	       HL_MIN(strlen(j->ss.id.name), sizeof(s.cname) - 1));
+	memcpy(s.cname, j->cname, sizeof(j->cname));
 	s.tp = *tp;
 	s.tp.setup = j->initiator ? HL_SETUP_ACTPASS : HL_SETUP_ACTIVE;
 	s.audio.present = true;
@@ -391,6 +391,8 @@ static int setup(const char *cmd, struct join *j, struct hl_call_ssrcs *mine,
 	do
 		mine->rtx = nonzero(&os);
 	while (mine->rtx == mine->audio || mine->rtx == mine->video);
+	for (size_t i = 0; i + 1 < sizeof(j->cname); i++)
+		j->cname[i] = "0123456789abcdef"[hl_rng_u32(&os) & 15];
 	err = our_sdp(j, &tp, mine, sdp, sizeof(sdp), &sdp_len);
 	if (err)
 		return fail(cmd, "cannot describe the call (SDP): %s",
@@ -717,8 +719,7 @@ static int run_call(const char *cmd, struct join *j,
 		cc.video_kbps = j->kbps;
 	cc.local = *mine;
 	cc.rekey_us = (uint64_t)j->rekey_s * 1000000;
-	memcpy(cc.cname, j->ss.id.name,
-	       HL_MIN(strlen(j->ss.id.name), sizeof(cc.cname) - 1));
+	memcpy(cc.cname, j->cname, sizeof(j->cname));
 	j->start_us = hl_clock_now_us();
 	err = hl_call_new(&j->call, &cc, j->start_us);
 	hl_wipe(&cc.keys, sizeof(cc.keys));

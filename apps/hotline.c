@@ -60,6 +60,8 @@ static const struct {
 	{"decline", cmd_answer},
 	{"calls", cmd_calls},
 	{"verify", cmd_verify},
+	{"join", cmd_join},
+	{"join", cmd_join},
 };
 
 int main(int argc, char **argv)
