@@ -447,7 +447,9 @@ static int test_network_duplicates_are_not_replays(void)
 	HT_OK(run_for(&r, 2000000, 3000000));
 	hl_call_stats(r.p[0].call, &a);
 	hl_call_stats(r.p[1].call, &b);
-	HT_ASSERT(b.duplicates > 20);
+	/* Copies that arrive after their frame left the buffer are dropped
+	 * as old, uncounted; the rest are counted, none is a replay. */
+	HT_ASSERT(b.duplicates > 10);
 	HT_EQ_INT(b.replays, 0);
 	HT_EQ_INT(r.p[1].frames_shown, a.video_frames_sent);
 	HT_EQ_INT(b.video_decode_errors, 0);

@@ -71,9 +71,14 @@ struct hl_call_config {
 	const struct hl_audio_encoder_ops *aenc;
 	const struct hl_audio_decoder_ops *adec;
 
-	size_t mtu;	   /* largest datagram we send */
-	char cname[33];	   /* RTCP CNAME */
-	bool av_sync;	   /* hold video to the audio clock (RTCP SR) */
+	size_t mtu;	/* largest datagram we send */
+	char cname[33]; /* RTCP CNAME */
+	bool av_sync;	/* hold video to the audio clock (RTCP SR) */
+	/* With av_sync, a picture may be shown this much before the sound
+	 * of the same instant (default 40 ms: ITU-R BT.1359 finds sound up
+	 * to 125 ms behind the picture undetectable; sound ahead is what
+	 * viewers notice, and this never puts it ahead). */
+	uint64_t av_lead_us;
 	uint64_t rekey_us; /* SFrame ratchet period; 0: never */
 	uint64_t rtcp_interval_us;
 	/* Our SSRCs when they were announced before the call was created

@@ -35,6 +35,7 @@ void hl_call_config_defaults(struct hl_call_config *cfg)
 	cfg->mtu = HL_CALL_DEFAULT_MTU;
 	memcpy(cfg->cname, "hotline", 8);
 	cfg->av_sync = true;
+	cfg->av_lead_us = 40000;
 	cfg->rekey_us = REKEY_DEFAULT_US;
 	cfg->rtcp_interval_us = 500000;
 	cfg->keys.suite = HL_SFRAME_DEFAULT_SUITE;

@@ -577,7 +577,8 @@ int hl_call_poll_video(struct hl_call *c, uint64_t now,
 		 * instant plays (both mapped through the sender's SRs). */
 		if (c->cfg.av_sync && c->audio_playing &&
 		    capture_of(&c->sr_video, f.ts, HL_VP8_CLOCK, &cap)) {
-			int64_t due = cap + c->audio_latency_us;
+			int64_t due = cap + c->audio_latency_us -
+				      (int64_t)c->cfg.av_lead_us;
 
 			if (due > (int64_t)now &&
 			    due - (int64_t)now < MAX_HOLD_US) {
