@@ -12,12 +12,14 @@
 # All traffic stays on 127.0.0.1.
 #
 # Usage: bench/call.sh BUILD_DIR
-# Environment: CALL_SECONDS (default 30), CALL_PORT (default 47000: UDP
-# ports CALL_PORT..CALL_PORT+3 and +10..+13), CALL_NO_INSTALL=1 to never
-# run apt-get.
+# Environment: CALL_SECONDS (default 30); CALL_RUNS (default 1; with more,
+# each run does every row and the table gives medians); CALL_PORT (default
+# 47000: UDP ports CALL_PORT..+3 and +10..+13); CALL_NO_INSTALL=1 never
+# runs apt-get.
 set -eu
 build=${1:-build}
 secs=${CALL_SECONDS:-30}
+runs=${CALL_RUNS:-1}
 port=${CALL_PORT:-47000}
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
@@ -86,40 +88,46 @@ hotline_oneway() {
 }
 
 # ---- the runs -----------------------------------------------------------------
-echo "== one-way ${secs} s 720p30 call, VP8 1500 kbit/s + Opus 32 kbit/s, 127.0.0.1"
+# Each run appends one line "send_cpu recv_cpu g2g_p50 g2g_p95 setup_ms"
+# (a "-" where there is no figure) to $tmp/KIND for the kinds floor,
+# hotline, rtp, webrtc, launch.
 
-echo "-- codec floor (send and receive side at once, paced in real time)"
-"$build/bench/codec_floor" --side send --seconds "$secs" >"$tmp/fs" &
-fs_pid=$!
-"$build/bench/codec_floor" --side recv --seconds "$secs" >"$tmp/fr" &
-fr_pid=$!
-wait "$fs_pid"
-wait "$fr_pid"
-cat "$tmp/fs" "$tmp/fr"
+run_floor() {
+	"$build/bench/codec_floor" --side send --seconds "$secs" >"$tmp/fs" &
+	fs_pid=$!
+	"$build/bench/codec_floor" --side recv --seconds "$secs" >"$tmp/fr" &
+	fr_pid=$!
+	wait "$fs_pid"
+	wait "$fr_pid"
+	cat "$tmp/fs" "$tmp/fr"
+	echo "$(jget "$tmp/fs" cpu_s) $(jget "$tmp/fr" cpu_s) - - -" >>"$tmp/floor"
+}
 
-echo "-- hotline"
-if hotline_oneway "$build" >"$tmp/hl" 2>"$tmp/hl.err" && [ -s "$tmp/hl" ]; then
-	cat "$tmp/hl"
-else
-	echo "pending (hotline_oneway in bench/call.sh)"
-	: >"$tmp/hl"
-fi
+run_hotline() {
+	if hotline_oneway "$build" >"$tmp/hl" 2>"$tmp/hl.err" &&
+		[ -s "$tmp/hl" ]; then
+		cat "$tmp/hl"
+		head -n 1 "$tmp/hl" >>"$tmp/hotline"
+	else
+		echo "pending (hotline_oneway in bench/call.sh)"
+	fi
+}
 
-echo "-- GStreamer plain RTP (gst_call)"
-"$build/bench/gst_call" --transport rtp --seconds "$secs" --port "$port" \
-	>"$tmp/gr" 2>"$tmp/gr.err" || cat "$tmp/gr.err" >&2
-cat "$tmp/gr"
+run_gst() { # rtp|webrtc
+	if "$build/bench/gst_call" --transport "$1" --seconds "$secs" \
+		--port "$port" >"$tmp/g" 2>"$tmp/g.err"; then
+		cat "$tmp/g"
+		echo "$(jget "$tmp/g" send_cpu_s) $(jget "$tmp/g" recv_cpu_s)" \
+			"$(jget "$tmp/g" g2g_p50_ms) $(jget "$tmp/g" g2g_p95_ms)" \
+			"$(jget "$tmp/g" setup_ms)" >>"$tmp/$1"
+	else
+		tail -n 5 "$tmp/g.err" >&2
+	fi
+}
 
-echo "-- GStreamer webrtcbin (gst_call)"
-"$build/bench/gst_call" --transport webrtc --seconds "$secs" \
-	>"$tmp/gw" 2>"$tmp/gw.err" || cat "$tmp/gw.err" >&2
-cat "$tmp/gw"
-
-echo "-- GStreamer plain RTP with gst-launch-1.0 and videotestsrc (cross-check)"
-vp=$((port + 10))
-ap=$((port + 12))
-# The encoder line is spelled out here too, so that call.sh runs from any
-# directory: keep it equal to VENC in gst_call.c.
+# gst-launch-1.0's own plain RTP pair with videotestsrc (moving SMPTE bars)
+# and audiotestsrc, CPU from /usr/bin/time.  The encoder settings are those
+# of VENC and AENC in gst_call.c: keep them equal.
 venc="vp8enc deadline=1 cpu-used=-6 threads=1 target-bitrate=1500000
 end-usage=cbr error-resilient=default static-threshold=1 noise-sensitivity=0
 token-partitions=1 max-intra-bitrate=900 min-quantizer=2 max-quantizer=63
@@ -130,73 +138,100 @@ aenc="opusenc bitrate=32000 audio-type=voice bitrate-type=vbr complexity=9
 frame-size=20 inband-fec=true packet-loss-percentage=10"
 vcaps="application/x-rtp,media=video,encoding-name=VP8,payload=96,clock-rate=90000"
 acaps="application/x-rtp,media=audio,encoding-name=OPUS,payload=111,clock-rate=48000"
-# shellcheck disable=SC2086
-/usr/bin/time -f "%U %S" -o "$tmp/lr.time" gst-launch-1.0 -q \
-	udpsrc address=127.0.0.1 port=$vp caps="$vcaps" ! \
-	rtpjitterbuffer latency=200 ! rtpvp8depay ! vp8dec threads=1 ! \
-	fakesink sync=true \
-	udpsrc address=127.0.0.1 port=$ap caps="$acaps" ! \
-	rtpjitterbuffer latency=200 ! rtpopusdepay ! \
-	opusdec use-inband-fec=true ! fakesink sync=true >/dev/null 2>&1 &
-lr_pid=$!
-sleep 1
-# shellcheck disable=SC2086
-/usr/bin/time -f "%U %S" -o "$tmp/ls.time" gst-launch-1.0 -q \
-	videotestsrc is-live=true pattern=smpte horizontal-speed=4 \
-	num-buffers=$((secs * 30)) ! \
-	video/x-raw,format=I420,width=1280,height=720,framerate=30/1 ! \
-	$venc ! rtpvp8pay pt=96 mtu=1200 picture-id-mode=15-bit ! \
-	udpsink host=127.0.0.1 port=$vp \
-	audiotestsrc is-live=true wave=sine freq=1000 \
-	num-buffers=$((secs * 50)) samplesperbuffer=960 ! \
-	audio/x-raw,format=S16LE,rate=48000,channels=1 ! \
-	$aenc ! rtpopuspay pt=111 mtu=1200 ! udpsink host=127.0.0.1 port=$ap \
-	>/dev/null 2>&1 || echo "call.sh: the gst-launch sender failed" >&2
-sleep 1
-# The receiver never sees an end of stream over plain RTP: end it (our own
-# gst-launch-1.0, the child of our /usr/bin/time, by PID); time still
-# reports its CPU time.
-lr_child=$(ps -o pid= --ppid "$lr_pid" | tr -d ' ')
-[ -n "$lr_child" ] && kill -TERM "$lr_child" 2>/dev/null
-wait "$lr_pid" 2>/dev/null || true
-cpu_of() { tail -n 1 "$1" 2>/dev/null | awk '{ printf "%.3f", $1 + $2 }'; }
-ls_cpu=$(cpu_of "$tmp/ls.time")
-lr_cpu=$(cpu_of "$tmp/lr.time")
-echo "sender $ls_cpu s, receiver $lr_cpu s"
 
-# ---- the table ----------------------------------------------------------------
-fsend=$(jget "$tmp/fs" cpu_s)
-frecv=$(jget "$tmp/fr" cpu_s)
-row() { # name send recv p50 p95 setup
-	awk -v n="$1" -v s="$2" -v r="$3" -v p50="$4" -v p95="$5" \
-		-v su="$6" -v fs="$fsend" -v fr="$frecv" 'BEGIN {
-		if (s == "") { printf "| %s | pending | | | | | |\n", n; exit }
+run_launch() {
+	vp=$((port + 10))
+	ap=$((port + 12))
+	rm -f "$tmp/lr.time" "$tmp/ls.time"
+	# shellcheck disable=SC2086
+	/usr/bin/time -f "%U %S" -o "$tmp/lr.time" gst-launch-1.0 -q \
+		udpsrc address=127.0.0.1 port=$vp caps="$vcaps" ! \
+		rtpjitterbuffer latency=200 ! rtpvp8depay ! \
+		vp8dec threads=1 ! fakesink sync=true \
+		udpsrc address=127.0.0.1 port=$ap caps="$acaps" ! \
+		rtpjitterbuffer latency=200 ! rtpopusdepay ! \
+		opusdec use-inband-fec=true ! fakesink sync=true \
+		>/dev/null 2>&1 &
+	lr_pid=$!
+	sleep 1
+	# shellcheck disable=SC2086
+	/usr/bin/time -f "%U %S" -o "$tmp/ls.time" gst-launch-1.0 -q \
+		videotestsrc is-live=true pattern=smpte horizontal-speed=4 \
+		num-buffers=$((secs * 30)) ! \
+		video/x-raw,format=I420,width=1280,height=720,framerate=30/1 ! \
+		$venc ! rtpvp8pay pt=96 mtu=1200 picture-id-mode=15-bit ! \
+		udpsink host=127.0.0.1 port=$vp \
+		audiotestsrc is-live=true wave=sine freq=1000 \
+		num-buffers=$((secs * 50)) samplesperbuffer=960 ! \
+		audio/x-raw,format=S16LE,rate=48000,channels=1 ! \
+		$aenc ! rtpopuspay pt=111 mtu=1200 ! \
+		udpsink host=127.0.0.1 port=$ap >/dev/null 2>&1 ||
+		echo "call.sh: the gst-launch sender failed" >&2
+	sleep 1
+	# Plain RTP carries no end of stream: end the receiver (our own
+	# gst-launch-1.0, the child of our /usr/bin/time, by PID); time still
+	# reports its CPU time.
+	lr_child=$(ps -o pid= --ppid "$lr_pid" | tr -d ' ')
+	if [ -n "$lr_child" ]; then
+		kill -TERM "$lr_child" 2>/dev/null || true
+	fi
+	wait "$lr_pid" 2>/dev/null || true
+	ls_cpu=$(tail -n 1 "$tmp/ls.time" 2>/dev/null | awk '{ print $1 + $2 }')
+	lr_cpu=$(tail -n 1 "$tmp/lr.time" 2>/dev/null | awk '{ print $1 + $2 }')
+	echo "sender ${ls_cpu:-?} s, receiver ${lr_cpu:-?} s"
+	if [ -n "$ls_cpu" ] && [ -n "$lr_cpu" ]; then
+		echo "$ls_cpu $lr_cpu - - -" >>"$tmp/launch"
+	fi
+}
+
+echo "== one-way ${secs} s 720p30 call, VP8 1500 kbit/s + Opus 32 kbit/s," \
+	"127.0.0.1, $runs run(s)"
+r=1
+while [ "$r" -le "$runs" ]; do
+	echo "-- run $r: codec floor (both sides at once, paced in real time)"
+	run_floor
+	echo "-- run $r: hotline"
+	run_hotline
+	echo "-- run $r: GStreamer plain RTP (gst_call)"
+	run_gst rtp
+	echo "-- run $r: GStreamer webrtcbin (gst_call)"
+	run_gst webrtc
+	echo "-- run $r: gst-launch-1.0 plain RTP, videotestsrc (cross-check)"
+	run_launch
+	r=$((r + 1))
+done
+
+# ---- the table (medians over the runs) --------------------------------------
+# med KIND COLUMN: the median of one column of a kind's lines, or empty
+med() {
+	[ -s "$tmp/$1" ] || return 0
+	awk -v c="$2" '$c != "-" { print $c }' "$tmp/$1" | sort -g |
+		awk '{ v[NR] = $1 } END {
+			if (NR == 0) exit
+			if (NR % 2) print v[(NR + 1) / 2]
+			else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
+}
+fsend=$(med floor 1)
+frecv=$(med floor 2)
+row() { # KIND "name"
+	awk -v n="$2" -v s="$(med "$1" 1)" -v r="$(med "$1" 2)" \
+		-v p50="$(med "$1" 3)" -v p95="$(med "$1" 4)" \
+		-v su="$(med "$1" 5)" -v fs="$fsend" -v fr="$frecv" 'BEGIN {
+		if (s == "") { printf "| %s | pending | | | | |\n", n; exit }
 		rs = (fs > 0) ? sprintf("%.2f", s / fs) : "-"
 		rr = (fr > 0) ? sprintf("%.2f", r / fr) : "-"
-		printf "| %s | %.2f | %.2f | %s / %s | %s / %s | %s |\n",
-			n, s, r, rs, rr, (p50 == "" ? "-" : p50),
-			(p95 == "" ? "-" : p95), (su == "" ? "-" : su)
+		g = (p50 == "") ? "-" : sprintf("%.1f / %.1f", p50, p95)
+		printf "| %s | %.2f | %.2f | %s / %s | %s | %s |\n",
+			n, s, r, rs, rr, g,
+			(su == "") ? "-" : sprintf("%.0f", su)
 	}'
 }
 echo
-echo "| one-way ${secs} s 720p30 | send CPU s | recv CPU s | ratio to floor (send / recv) | g2g p50 / p95 ms | setup ms |"
+echo "| one-way ${secs} s 720p30, median of $runs | send CPU s | recv CPU s |" \
+	"ratio to floor (send / recv) | g2g p50 / p95 ms | setup ms |"
 echo "|---|---|---|---|---|---|"
-row "codec floor (libvpx + libopus)" "$fsend" "$frecv" "" "" ""
-if [ -s "$tmp/hl" ]; then
-	# shellcheck disable=SC2046
-	set -- $(cat "$tmp/hl")
-	row "hotline" "$1" "$2" "$3" "$4" "$5"
-else
-	row "hotline" "" "" "" "" ""
-fi
-for t in gr:"GStreamer plain RTP" gw:"GStreamer webrtcbin"; do
-	f=$tmp/${t%%:*}
-	if [ -s "$f" ]; then
-		row "${t#*:}" "$(jget "$f" send_cpu_s)" "$(jget "$f" recv_cpu_s)" \
-			"$(jget "$f" g2g_p50_ms)" "$(jget "$f" g2g_p95_ms)" \
-			"$(jget "$f" setup_ms)"
-	else
-		row "${t#*:}" "" "" "" "" ""
-	fi
-done
-row "gst-launch RTP, videotestsrc (cross-check)" "$ls_cpu" "$lr_cpu" "" "" ""
+row floor "codec floor (libvpx + libopus alone)"
+row hotline "hotline"
+row rtp "GStreamer plain RTP"
+row webrtc "GStreamer webrtcbin"
+row launch "gst-launch RTP, videotestsrc (cross-check)"

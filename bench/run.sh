@@ -29,7 +29,7 @@ echo "== codecs, test pattern and tone"
 # about 3 minutes for a 30 s call, and it installs GStreamer from Debian's
 # packages when missing, so only on request.
 if [ "${BENCH_CALL:-0}" = 1 ]; then
-	bench/call.sh "$build"
+	"$(dirname "$0")/call.sh" "$build"
 else
 	echo "== one-way call vs codec floor and GStreamer: BENCH_CALL=1 (bench/call.sh)"
 fi
