@@ -201,6 +201,8 @@ struct join {
 	uint64_t video_k;
 	uint64_t shown_in_second, shown;
 	struct hl_call_stats last;
+	struct hl_vmeter_summary last_v;
+	struct hl_ameter_summary last_a;
 };
 
 static bool is_test(const char *src)
@@ -465,24 +467,33 @@ out:
 
 /* ---- the media loop ------------------------------------------------- */
 
+/*
+ * Send what the engine has.  With --impair the emulated network sits
+ * between SRTP and the socket, as a real one would: it loses, delays,
+ * reorders, duplicates and damages protected datagrams.
+ */
 static int send_out(struct join *j, uint64_t now)
 {
-	uint8_t pkt[HL_TP_PACKET_MAX];
-	size_t len;
+	uint8_t pkt[HL_TP_PACKET_MAX], wire[HL_TP_PACKET_MAX + HL_TP_OVERHEAD];
+	size_t len, wlen;
 	int err;
 
 	while ((err = hl_call_poll_transmit(j->call, pkt, sizeof(pkt), &len)) ==
 	       0) {
-		if (j->imp)
-			err = hl_link_send(j->imp, pkt, len, now);
-		else
+		if (!j->imp) {
 			err = hl_transport_send(j->tp, pkt, len);
+		} else {
+			err = hl_transport_protect(j->tp, pkt, len, wire,
+						   sizeof(wire), &wlen);
+			if (!err)
+				err = hl_link_send(j->imp, wire, wlen, now);
+		}
 		if (err && err != HL_ESTATE)
 			return err;
 	}
 	while (j->imp &&
-	       hl_link_recv(j->imp, now, pkt, sizeof(pkt), &len) == 0) {
-		err = hl_transport_send(j->tp, pkt, len);
+	       hl_link_recv(j->imp, now, wire, sizeof(wire), &wlen) == 0) {
+		err = hl_transport_send_datagram(j->tp, wire, wlen);
 		if (err && err != HL_ESTATE)
 			return err;
 	}
@@ -621,8 +632,16 @@ static void second(struct join *j, uint64_t now, bool tty)
 		(st.bytes_received - j->last.bytes_received) * 8 / dt / 1000;
 	smp.rtt_ms = st.rtt_ms;
 	smp.loss = st.loss_in;
-	smp.video_latency_ms = vs.latency_p50_ms;
-	smp.audio_latency_ms = as.latency_p50_ms;
+	if (vs.latency_n > j->last_v.latency_n)
+		smp.video_latency_ms =
+			(vs.latency_sum_ms - j->last_v.latency_sum_ms) /
+			(double)(vs.latency_n - j->last_v.latency_n);
+	if (as.latency_n > j->last_a.latency_n)
+		smp.audio_latency_ms =
+			(as.latency_sum_ms - j->last_a.latency_sum_ms) /
+			(double)(as.latency_n - j->last_a.latency_n);
+	j->last_v = vs;
+	j->last_a = as;
 	smp.fps = (double)j->shown_in_second / dt;
 	smp.frames_rendered = j->shown;
 	if (hl_timeseries_add(&j->ts, &smp))

@@ -53,6 +53,10 @@ struct hl_vmeter_summary {
 	double max_freeze_ms;
 	double psnr_db; /* mean Y-PSNR against the re-rendered pattern */
 	double latency_p50_ms, latency_p95_ms;
+	/* sum and count of every latency so far: the mean of an interval
+	 * is the difference of two summaries */
+	double latency_sum_ms;
+	uint64_t latency_n;
 	int width, height;
 	uint32_t last_frame_no;
 };
@@ -87,6 +91,8 @@ struct hl_ameter_summary {
 	uint64_t unreadable; /* played frames whose mark could not be read */
 	double concealed_ms;
 	double latency_p50_ms, latency_p95_ms;
+	double latency_sum_ms; /* as in hl_vmeter_summary */
+	uint64_t latency_n;
 };
 
 struct hl_ameter;

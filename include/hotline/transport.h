@@ -88,6 +88,15 @@ int hl_transport_next(struct hl_transport *t,
 /* Protect and send one RTP or RTCP packet; HL_ESTATE before SECURE. */
 int hl_transport_send(struct hl_transport *t, const uint8_t *pkt,
 		      size_t len) HL_MUST_CHECK;
+/* The two halves of hl_transport_send, for an emulated network in
+ * between (`join --impair`): protect into out (cap >= len +
+ * HL_TP_OVERHEAD), then send a protected datagram as it is. */
+#define HL_TP_OVERHEAD 20
+int hl_transport_protect(struct hl_transport *t, const uint8_t *pkt, size_t len,
+			 uint8_t *out, size_t cap,
+			 size_t *out_len) HL_MUST_CHECK;
+int hl_transport_send_datagram(struct hl_transport *t, const uint8_t *d,
+			       size_t len) HL_MUST_CHECK;
 void hl_transport_stats(const struct hl_transport *t, struct hl_tp_stats *st);
 
 #endif /* HOTLINE_TRANSPORT_H */

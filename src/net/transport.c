@@ -28,8 +28,9 @@
 #include "dtls_internal.h"
 #include "ice_internal.h"
 
-#define EARLY_MAX	   4 /* DTLS records held until ICE connects */
-#define WIRE_MAX	   (HL_TP_PACKET_MAX + HL_SRTP_OVERHEAD)
+#define EARLY_MAX 4 /* DTLS records held until ICE connects */
+#define WIRE_MAX  (HL_TP_PACKET_MAX + HL_SRTP_OVERHEAD)
+_Static_assert(HL_TP_OVERHEAD >= HL_SRTP_OVERHEAD, "overhead in transport.h");
 #define CONSENT_DEFAULT_MS 5000
 #define CONNECT_DEFAULT_MS 15000
 
@@ -379,29 +380,46 @@ failed:
 
 /* ---- the send side --------------------------------------------------- */
 
-int hl_transport_send(struct hl_transport *t, const uint8_t *pkt, size_t len)
+int hl_transport_protect(struct hl_transport *t, const uint8_t *pkt, size_t len,
+			 uint8_t *out, size_t cap, size_t *out_len)
 {
-	uint8_t buf[WIRE_MAX];
-	size_t out_len = 0;
-	int err;
-
-	if (!t || !pkt)
+	if (!t || !pkt || !out || !out_len)
 		return HL_EINVAL;
 	if (!t->secure || t->failed)
 		return HL_ESTATE;
 	if (len > HL_TP_PACKET_MAX)
 		return HL_ETOOBIG;
-	memcpy(buf, pkt, len);
-	err = hl_dtls_protect(t->dtls, buf, len, &out_len);
-	if (err)
-		return err;
+	if (cap < len + HL_SRTP_OVERHEAD)
+		return HL_ETOOBIG;
+	memcpy(out, pkt, len);
+	return hl_dtls_protect(t->dtls, out, len, out_len);
+}
+
+int hl_transport_send_datagram(struct hl_transport *t, const uint8_t *d,
+			       size_t len)
+{
+	if (!t || !d)
+		return HL_EINVAL;
+	if (!t->secure || t->failed)
+		return HL_ESTATE;
 	/* UDP: a datagram the socket refuses is a lost packet, which the
 	 * call engine handles like any other loss. */
-	if (hl_ice_send(t->ice, buf, out_len) == 0) {
+	if (hl_ice_send(t->ice, d, len) == 0) {
 		t->packets_sent++;
-		t->bytes_sent += out_len;
+		t->bytes_sent += len;
 	}
 	return 0;
+}
+
+int hl_transport_send(struct hl_transport *t, const uint8_t *pkt, size_t len)
+{
+	uint8_t buf[WIRE_MAX];
+	size_t out_len = 0;
+	int err = hl_transport_protect(t, pkt, len, buf, sizeof(buf), &out_len);
+
+	if (err)
+		return err;
+	return hl_transport_send_datagram(t, buf, out_len);
 }
 
 void hl_transport_stats(const struct hl_transport *t, struct hl_tp_stats *st)

@@ -23,6 +23,7 @@
 struct hist {
 	uint32_t bins[BINS];
 	uint64_t n;
+	double sum_ms; /* of the exact values, clamped at 0 */
 };
 
 static void hist_add(struct hist *h, int64_t us)
@@ -33,6 +34,7 @@ static void hist_add(struct hist *h, int64_t us)
 		b = BINS - 1;
 	h->bins[b]++;
 	h->n++;
+	h->sum_ms += us <= 0 ? 0 : (double)us / 1000.0;
 }
 
 /* Value at quantile q (0..1), in ms, at the bin's centre. */
@@ -155,6 +157,8 @@ void hl_vmeter_summary(const struct hl_vmeter *m, uint64_t last_capture_us,
 	s->psnr_db = m->psnr_n ? m->psnr_sum / (double)m->psnr_n : 0;
 	s->latency_p50_ms = hist_quantile(&m->lat, 0.50);
 	s->latency_p95_ms = hist_quantile(&m->lat, 0.95);
+	s->latency_sum_ms = m->lat.sum_ms;
+	s->latency_n = m->lat.n;
 	/* A freeze at the end: the last picture was due (captured plus the
 	 * usual latency) long after the last one shown. */
 	if (m->have_last && last_capture_us) {
@@ -235,4 +239,6 @@ void hl_ameter_summary(const struct hl_ameter *m, struct hl_ameter_summary *s)
 	*s = m->s;
 	s->latency_p50_ms = hist_quantile(&m->lat, 0.50);
 	s->latency_p95_ms = hist_quantile(&m->lat, 0.95);
+	s->latency_sum_ms = m->lat.sum_ms;
+	s->latency_n = m->lat.n;
 }
