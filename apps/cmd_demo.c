@@ -30,7 +30,8 @@
 static void demo_usage(FILE *f)
 {
 	fprintf(f,
-		"usage: hotline demo [--seconds N] [--out DIR]\n"
+		"usage: hotline demo [--seconds N] [--out DIR] [--video-size "
+		"WxH]\n"
 		"\n"
 		"The whole system on this machine: hotlined on 127.0.0.1, "
 		"two identities\n(alice and bob), a signed contract, and a "
@@ -193,11 +194,15 @@ static bool healthy(json_t *me, json_t *peer)
 int cmd_demo(int argc, char **argv)
 {
 	double seconds = 10;
+	int size[2] = {1280, 720};
+	char vsize[32];
 	const char *outdir = "out/demo";
 	struct opt t[] = {
 		OPT("--seconds", OPT_DOUBLE, 1, 3600,
 		    "a number of seconds between 1 and 3600", &seconds),
 		OPT("--out", OPT_PATH, 0, 0, "a folder", &outdir),
+		OPT("--video-size", OPT_SIZE, 0, 0,
+		    "WxH with even sizes from 64 to 4096", size),
 	};
 	struct demo d;
 	char home_a[128], home_b[128], out_a[4200], out_b[4200], rep_a[4200],
@@ -305,21 +310,26 @@ int cmd_demo(int argc, char **argv)
 	       call_id);
 	fflush(stdout);
 	snprintf(secs, sizeof(secs), "%g", seconds);
+	snprintf(vsize, sizeof(vsize), "%dx%d", size[0], size[1]);
 	snprintf(out_a, sizeof(out_a), "%s/alice", outdir);
 	snprintf(out_b, sizeof(out_b), "%s/bob", outdir);
 	snprintf(rep_a, sizeof(rep_a), "%s/alice.json", d.tmp);
 	snprintf(rep_b, sizeof(rep_b), "%s/bob.json", d.tmp);
 	{
-		char *ja_args[] = {"hotline",	 "join",      call_id,
-				   "--home",	 home_a,      "--no-passphrase",
-				   "--loopback", "--seconds", secs,
-				   "--report",	 rep_a,	      "--record",
-				   out_a,	 NULL};
-		char *jb_args[] = {"hotline",	 "join",      call_id,
-				   "--home",	 home_b,      "--no-passphrase",
-				   "--loopback", "--seconds", secs,
-				   "--report",	 rep_b,	      "--record",
-				   out_b,	 NULL};
+		char *ja_args[] = {
+			"hotline",    "join",	      call_id,
+			"--home",     home_a,	      "--no-passphrase",
+			"--loopback", "--seconds",    secs,
+			"--report",   rep_a,	      "--record",
+			out_a,	      "--video-size", vsize,
+			NULL};
+		char *jb_args[] = {
+			"hotline",    "join",	      call_id,
+			"--home",     home_b,	      "--no-passphrase",
+			"--loopback", "--seconds",    secs,
+			"--report",   rep_b,	      "--record",
+			out_b,	      "--video-size", vsize,
+			NULL};
 
 		pa = spawn(d.self, ja_args);
 		pb = spawn(d.self, jb_args);

@@ -255,5 +255,17 @@ fi
 stop
 start "$hld"
 
+# 6. The demo: hotlined, two identities, a contract and two joins.
+if "$hl" demo --seconds 5 --video-size "$size" --out "$tmp/demo" \
+	>"$tmp/demo.out" 2>"$tmp/demo.err" &&
+	grep -q "call healthy" "$tmp/demo.out" &&
+	python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); assert d["alice"]["report"]["sas"] == d["bob"]["report"]["sas"]' "$tmp/demo/report.json" &&
+	[ "$(grep -c "<svg" "$tmp/demo/report.html")" -ge 5 ] &&
+	[ -s "$tmp/demo/alice/received.y4m" ] && [ -s "$tmp/demo/bob/received.wav" ]; then
+	ok "hotline demo: a healthy call, report.json, report.html, recordings"
+else
+	no "hotline demo"; tail -n 15 "$tmp/demo.out" "$tmp/demo.err"
+fi
+
 [ $fails = 0 ] && echo "all call tests passed" || echo "$fails call tests failed"
 exit $fails
