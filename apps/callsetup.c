@@ -223,7 +223,7 @@ int run_exchange(const char *cmd, struct exchange *x, bool initiator,
 			return fail(cmd, "the server stopped relaying: %s",
 				    hl_signal_error(x->s));
 	}
-	if (!initiator)
+	if (!initiator && !x->no_linger)
 		linger(x);
 	return 0;
 }

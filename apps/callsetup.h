@@ -26,6 +26,11 @@ struct exchange {
 	const uint8_t *peer;
 	uint8_t last_in[HL_AKE_MSG_MAX], last_out[HL_AKE_MSG_MAX];
 	size_t last_in_len, last_out_len;
+	/* The responder leaves at once after M4 instead of answering a
+	 * repeated M3 for a moment (join: the call's own connectivity
+	 * checks follow, and a lost M4 — only possible if the server fails
+	 * right then — makes the initiator's join fail with a message). */
+	bool no_linger;
 };
 
 uint64_t now_unix(void);

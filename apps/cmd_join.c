@@ -197,6 +197,9 @@ struct join {
 
 	/* the clock */
 	uint64_t start_us, end_us;
+	/* setup: when join began, the key exchange ended, SRTP was keyed,
+	 * the first picture was shown */
+	uint64_t t_join, t_ake, t_secure, t_first;
 	uint64_t next_video, next_audio, next_pull, next_second;
 	uint64_t video_k;
 	uint64_t shown_in_second, shown;
@@ -423,6 +426,7 @@ static int setup(const char *cmd, struct join *j, struct hl_call_ssrcs *mine,
 	x.s = j->ss.s;
 	x.call_id = j->b->c.call_id;
 	x.peer = peer_pk;
+	x.no_linger = true; /* setup time: see callsetup.h */
 	fprintf(stderr, "%s %s: waiting for %s...\n", prog, cmd, j->ct.name);
 	if (run_exchange(cmd, &x, j->initiator,
 			 hl_clock_now_us() / 1000 +
@@ -433,6 +437,7 @@ static int setup(const char *cmd, struct join *j, struct hl_call_ssrcs *mine,
 		goto out;
 	}
 	memcpy(j->sas, res->sas, sizeof(j->sas));
+	j->t_ake = hl_clock_now_us();
 
 	/* The peer's SDP is authenticated: its transport is the one its
 	 * identity signed. */
@@ -573,7 +578,8 @@ static int show(const char *cmd, struct join *j, uint64_t now)
 	int err;
 
 	while ((err = hl_call_poll_video(j->call, now, &vo)) == 0) {
-		j->shown++;
+		if (!j->shown++)
+			j->t_first = now;
 		j->shown_in_second++;
 		err = hl_vmeter_frame(j->vm, vo.img, now);
 		if (!err && j->record && !j->y4m_out) {
@@ -675,6 +681,12 @@ static uint64_t next_due(struct join *j)
 	return t;
 }
 
+/* Milliseconds from the start of join to t; 0 if t never came. */
+static double ms_since(const struct join *j, uint64_t t)
+{
+	return t ? (double)(t - j->t_join) / 1000.0 : 0;
+}
+
 /* Step 4: run the call.  Returns the exit status. */
 static int run_call(const char *cmd, struct join *j,
 		    const struct hl_call_ssrcs *mine, const struct hl_sdp *peer,
@@ -714,6 +726,7 @@ static int run_call(const char *cmd, struct join *j,
 			}
 		}
 	}
+	j->t_secure = hl_clock_now_us();
 	{
 		struct hl_tp_stats ts;
 
@@ -874,6 +887,11 @@ out_report:
 		hl_json_str(&js, "local", ts.local);
 		hl_json_str(&js, "remote", ts.remote);
 		hl_json_bool(&js, "clean_exit", rc == 0);
+		hl_json_obj_begin(&js, "setup_ms"); /* since join began */
+		hl_json_num(&js, "key_exchange", ms_since(j, j->t_ake), 1);
+		hl_json_num(&js, "secure", ms_since(j, j->t_secure), 1);
+		hl_json_num(&js, "first_picture", ms_since(j, j->t_first), 1);
+		hl_json_obj_end(&js);
 		hl_report_side_json(&js, "report", &sr);
 		hl_timeseries_json(&js, "timeseries", &j->ts);
 		hl_json_obj_end(&js);
@@ -903,6 +921,7 @@ int cmd_join(int argc, char **argv)
 		rc = fail("join", "out of memory");
 		goto out_free;
 	}
+	j->t_join = hl_clock_now_us();
 	j->timeout_s = AKE_TIMEOUT_S;
 	j->rekey_s = 600;
 	{

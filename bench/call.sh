@@ -82,9 +82,9 @@ jget() {
 #   send_cpu_s recv_cpu_s g2g_p50_ms g2g_p95_ms setup_ms
 # (setup: from `join` to bob's first rendered picture).  Print nothing or
 # return non-zero while it cannot run; the row then reads "pending".
-# >>> TO BE FILLED IN with the real call (hotline join) <<<
+# (bench/hotline_oneway.sh does it: hotlined, identities, a contract.)
 hotline_oneway() {
-	return 1
+	"$(dirname "$0")/hotline_oneway.sh" "$1" "$secs"
 }
 
 # ---- the runs -----------------------------------------------------------------
