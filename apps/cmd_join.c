@@ -89,6 +89,9 @@ static void join_usage(FILE *f)
 		"(default 60)\n"
 		"  --rekey-seconds N  step the SFrame key ratchet every N "
 		"seconds (default 600)\n"
+		"  --psnr-every N  measure PSNR on every N-th picture only "
+		"(default 1; it costs\n"
+		"                  about as much CPU as decoding)\n"
 		"\n"
 		"A status line shows the SAS, encryption, path, RTT, loss, "
 		"bitrate, frame\nrate and size every second.  Ctrl-C ends the "
@@ -161,7 +164,7 @@ struct join {
 	const char *video, *audio, *record, *report, *impair;
 	double seconds;
 	bool relay_only, window, loopback;
-	unsigned timeout_s, rekey_s;
+	unsigned timeout_s, rekey_s, psnr_every;
 	int size[2];
 	bool size_given;
 	unsigned kbps;
@@ -291,6 +294,8 @@ static int open_media(const char *cmd, struct join *j)
 	}
 	if (hl_vmeter_new(&j->vm, j->fps, true) || hl_ameter_new(&j->am))
 		return fail(cmd, "out of memory");
+	if (j->psnr_every)
+		hl_vmeter_psnr_every(j->vm, j->psnr_every);
 	return 0;
 }
 
@@ -947,6 +952,8 @@ int cmd_join(int argc, char **argv)
 			    &j->timeout_s),
 			OPT("--rekey-seconds", OPT_U32, 1, 86400,
 			    "a number of seconds from 1 to 86400", &j->rekey_s),
+			OPT("--psnr-every", OPT_U32, 1, 1000,
+			    "a number from 1 to 1000", &j->psnr_every),
 			OPT("--video-size", OPT_SIZE, 0, 0,
 			    "WxH with even sizes from 64 to 4096", j->size),
 			OPT("--kbps", OPT_U32, 50, 50000,

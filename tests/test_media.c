@@ -8,6 +8,8 @@
 
 #include "harness.h"
 #include "hotline/media.h"
+#include "hotline/report.h"
+#include "hotline/report.h"
 #include "../src/media/media_internal.h"
 
 /* ---- helpers -------------------------------------------------------- */
@@ -1304,9 +1306,54 @@ static int test_wav_oom(void)
 	return 0;
 }
 
+/* A picture whose stamp still reads but whose luma is off by 20 levels
+ * everywhere (PSNR about 22 dB: corrupt when compared). */
+static void damage(struct hl_image *img)
+{
+	for (int y = 0; y < img->height; y++)
+		for (int x = 0; x < img->width; x++) {
+			uint8_t *p = &img->plane[0][y * img->stride[0] + x];
+			int v = *p + ((x + y) & 1 ? 20 : -20);
+
+			*p = (uint8_t)(v < 0 ? 0 : v > 255 ? 255 : v);
+		}
+}
+
+static int test_vmeter_psnr_every(void)
+{
+	struct hl_vmeter *m;
+	struct hl_vmeter_summary s;
+	struct hl_image *img;
+
+	HT_OK(hl_image_new(&img, 320, 240));
+	HT_OK(hl_vmeter_new(&m, 30, true));
+	hl_vmeter_psnr_every(m, 3);
+	/* pictures 0..6: compared are 0, 3 and 6; 1 (skipped) and 3
+	 * (compared) are damaged */
+	for (uint32_t k = 0; k < 7; k++) {
+		struct hl_stamp st = {k, 1000000 + k * 33333};
+
+		hl_pattern_render(img, &st);
+		if (k == 1 || k == 3)
+			damage(img);
+		HT_OK(hl_vmeter_frame(m, img, st.capture_us + 20000));
+	}
+	hl_vmeter_summary(m, 0, &s);
+	HT_EQ_INT(s.frames, 7);
+	HT_EQ_INT(s.unreadable, 0);
+	HT_EQ_INT(s.latency_n, 7);
+	HT_ASSERT(s.latency_sum_ms > 7 * 19.0 && s.latency_sum_ms < 7 * 21.0);
+	HT_EQ_INT(s.corrupt, 1);   /* picture 3 only */
+	HT_ASSERT(s.psnr_db < 80); /* the mean of 99, ~22, 99 */
+	hl_vmeter_free(m);
+	hl_image_free(img);
+	return 0;
+}
+
 static const struct hl_test tests[] = {
 	HT_TEST_OOM(test_image_alloc_copy),
 	HT_TEST(test_sse_and_psnr),
+	HT_TEST(test_vmeter_psnr_every),
 	HT_TEST(test_vp8_roundtrip_320x240),
 	HT_TEST(test_vp8_deterministic),
 	HT_TEST(test_vp8_keyframe_and_bitrate),

@@ -70,6 +70,10 @@ struct hl_vmeter;
  * otherwise only freezes and counts are measured.
  */
 int hl_vmeter_new(struct hl_vmeter **out, int fps, bool stamped) HL_MUST_CHECK;
+/* Compare only every n-th readable picture with its reference (PSNR and
+ * the PSNR test for corruption; default 1, every picture).  Stamps,
+ * latency, order and freezes are still checked on every picture. */
+void hl_vmeter_psnr_every(struct hl_vmeter *m, unsigned n);
 void hl_vmeter_free(struct hl_vmeter *m);
 /* A picture shown at shown_us (same clock as the stamps' capture times). */
 int hl_vmeter_frame(struct hl_vmeter *m, const struct hl_image *img,

@@ -63,6 +63,7 @@ struct hl_vmeter {
 	struct hl_vmeter_summary s;
 	double psnr_sum;
 	uint64_t psnr_n;
+	unsigned psnr_every, psnr_skip;
 	bool have_last;
 	uint64_t last_us;
 	bool have_frame_no;
@@ -128,6 +129,11 @@ int hl_vmeter_frame(struct hl_vmeter *m, const struct hl_image *img,
 	m->s.last_frame_no = st.frame_no;
 	hist_add(&m->lat, (int64_t)shown_us -
 				  (int64_t)(st.capture_us & 0xffffffffffffull));
+	if (m->psnr_skip) {
+		m->psnr_skip--;
+		return 0;
+	}
+	m->psnr_skip = m->psnr_every ? m->psnr_every - 1 : 0;
 
 	if (!m->ref || m->ref->width != img->width ||
 	    m->ref->height != img->height) {
@@ -145,6 +151,12 @@ int hl_vmeter_frame(struct hl_vmeter *m, const struct hl_image *img,
 	m->psnr_sum += psnr;
 	m->psnr_n++;
 	return 0;
+}
+
+void hl_vmeter_psnr_every(struct hl_vmeter *m, unsigned n)
+{
+	m->psnr_every = n ? n : 1;
+	m->psnr_skip = 0;
 }
 
 void hl_vmeter_summary(const struct hl_vmeter *m, uint64_t last_capture_us,
