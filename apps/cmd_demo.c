@@ -165,9 +165,7 @@ static double num(json_t *o, const char *a, const char *b, const char *c)
 
 static double lat(json_t *side, const char *kind, const char *q)
 {
-	json_t *l = json_object_get(
-		json_object_get(json_object_get(side, "report"), kind),
-		"latency_ms");
+	json_t *l = json_object_get(json_object_get(side, kind), "latency_ms");
 
 	return json_number_value(json_object_get(l, q));
 }
@@ -182,12 +180,12 @@ static void summary_row(const char *what, double a, double b, int decimals)
  * failure, a clean end. */
 static bool healthy(json_t *me, json_t *peer)
 {
-	double sent = num(peer, "report", "video", "frames_sent");
-	double got = num(me, "report", "video", "frames_rendered");
+	double sent = num(peer, "video", "frames_sent", NULL);
+	double got = num(me, "video", "frames_rendered", NULL);
 
 	return sent > 0 && got >= 0.99 * sent &&
-	       num(me, "report", "video", "psnr_db") >= 34 &&
-	       num(me, "report", "e2ee", "auth_failures") == 0 &&
+	       num(me, "video", "psnr_db", NULL) >= 34 &&
+	       num(me, "e2ee", "auth_failures", NULL) == 0 &&
 	       json_is_true(json_object_get(me, "clean_exit"));
 }
 
@@ -365,18 +363,15 @@ int cmd_demo(int argc, char **argv)
 	}
 	printf("\n%-30s %14s %14s\n", "", "alice", "bob");
 	printf("%-30s %14s %14s\n", "SAS",
-	       json_string_value(
-		       json_object_get(json_object_get(ja, "report"), "sas")),
-	       json_string_value(
-		       json_object_get(json_object_get(jb, "report"), "sas")));
-	summary_row("video frames sent",
-		    num(ja, "report", "video", "frames_sent"),
-		    num(jb, "report", "video", "frames_sent"), 0);
+	       json_string_value(json_object_get(ja, "sas")),
+	       json_string_value(json_object_get(jb, "sas")));
+	summary_row("video frames sent", num(ja, "video", "frames_sent", NULL),
+		    num(jb, "video", "frames_sent", NULL), 0);
 	summary_row("video frames rendered",
-		    num(ja, "report", "video", "frames_rendered"),
-		    num(jb, "report", "video", "frames_rendered"), 0);
-	summary_row("video PSNR (dB)", num(ja, "report", "video", "psnr_db"),
-		    num(jb, "report", "video", "psnr_db"), 2);
+		    num(ja, "video", "frames_rendered", NULL),
+		    num(jb, "video", "frames_rendered", NULL), 0);
+	summary_row("video PSNR (dB)", num(ja, "video", "psnr_db", NULL),
+		    num(jb, "video", "psnr_db", NULL), 2);
 	summary_row("video latency p50 (ms)", lat(ja, "video", "p50"),
 		    lat(jb, "video", "p50"), 1);
 	summary_row("video latency p95 (ms)", lat(ja, "video", "p95"),
@@ -384,16 +379,15 @@ int cmd_demo(int argc, char **argv)
 	summary_row("audio latency p50 (ms)", lat(ja, "audio", "p50"),
 		    lat(jb, "audio", "p50"), 1);
 	summary_row("audio frames played",
-		    num(ja, "report", "audio", "frames_played"),
-		    num(jb, "report", "audio", "frames_played"), 0);
+		    num(ja, "audio", "frames_played", NULL),
+		    num(jb, "audio", "frames_played", NULL), 0);
 	summary_row("e2ee auth failures",
-		    num(ja, "report", "e2ee", "auth_failures"),
-		    num(jb, "report", "e2ee", "auth_failures"), 0);
-	summary_row("RTT (ms)", num(ja, "report", "network", "rtt_ms"),
-		    num(jb, "report", "network", "rtt_ms"), 1);
+		    num(ja, "e2ee", "auth_failures", NULL),
+		    num(jb, "e2ee", "auth_failures", NULL), 0);
+	summary_row("RTT (ms)", num(ja, "network", "rtt_ms", NULL),
+		    num(jb, "network", "rtt_ms", NULL), 1);
 	ok = healthy(ja, jb) && healthy(jb, ja) &&
-	     json_equal(json_object_get(json_object_get(ja, "report"), "sas"),
-			json_object_get(json_object_get(jb, "report"), "sas"));
+	     json_equal(json_object_get(ja, "sas"), json_object_get(jb, "sas"));
 	printf("\nreport: %s/report.json and %s/report.html\ncall %s\n", outdir,
 	       outdir, ok ? "healthy" : "NOT healthy");
 	rc = ok ? 0 : 1;

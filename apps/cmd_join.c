@@ -881,6 +881,8 @@ out_report:
 		hl_ameter_summary(j->am, &sr.audio);
 		hl_transport_stats(j->tp, &ts);
 		hl_json_init(&js);
+		/* DESIGN.md's call report, then what only a real call
+		 * has */
 		hl_json_obj_begin(&js, NULL);
 		hl_json_str(&js, "name", j->ss.id.name);
 		hl_json_str(&js, "peer", j->ct.name);
@@ -897,7 +899,7 @@ out_report:
 		hl_json_num(&js, "secure", ms_since(j, j->t_secure), 1);
 		hl_json_num(&js, "first_picture", ms_since(j, j->t_first), 1);
 		hl_json_obj_end(&js);
-		hl_report_side_json(&js, "report", &sr);
+		hl_report_side_fields(&js, &sr);
 		hl_timeseries_json(&js, "timeseries", &j->ts);
 		hl_json_obj_end(&js);
 		if (js.err || write_file(j->report, js.buf) != 0) {

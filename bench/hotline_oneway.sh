@@ -67,7 +67,7 @@ t = sys.argv[1]
 cpu = [sum(float(x) for x in open(t + "/%s.time" % s).read().split()[-2:])
        for s in "ab"]
 b = json.load(open(t + "/b.json"))
-v = b["report"]["video"]
+v = b["video"]
 print("%.2f %.2f %.1f %.1f %.0f" % (cpu[0], cpu[1], v["latency_ms"]["p50"],
       v["latency_ms"]["p95"], b["setup_ms"]["first_picture"]))
 print("hotline_oneway: setup (ms since join) %s" % b["setup_ms"], file=sys.stderr)

@@ -185,7 +185,7 @@ static void side_json(struct hl_json *j, const char *key, const char *name,
 	hl_json_str(j, "srtp", "SRTP_AEAD_AES_128_GCM");
 	hl_json_u64(j, "srtp_failures", 0);
 	hl_json_bool(j, "clean_exit", true);
-	hl_report_side_json(j, "report", &r);
+	hl_report_side_fields(j, &r);
 	for (int i = 0; i < nsamples; i++) {
 		sample_at(i, &s);
 		if (key[0] == 'b') {
@@ -284,7 +284,7 @@ static int test_html_escapes_names(void)
 
 	/* Keys, SAS, call id, quotes and control characters too. */
 	HT_EQ_INT(render("{\"<b>\\\"x'\": {\"call_id\": \"<i>&\", "
-			 "\"report\": {\"sas\": \"<svg onload=1>\"}, "
+			 "\"sas\": \"<svg onload=1>\", "
 			 "\"srtp\": \"a\\u0001b\"}}",
 			 &html),
 		  0);
@@ -316,8 +316,8 @@ static int test_html_missing_fields(void)
 {
 	static const char *const inputs[] = {
 		"{\"alice\": {}}",
-		"{\"alice\": {}, \"bob\": {\"report\": 7, \"timeseries\": 3}}",
-		"{\"alice\": {\"name\": 5, \"report\": {\"video\": 5, "
+		"{\"alice\": {}, \"bob\": {\"video\": 7, \"timeseries\": 3}}",
+		"{\"alice\": {\"name\": 5, \"video\": 5, \"x\": {\"video\": 5, "
 		"\"audio\": {\"latency_ms\": [1]}, \"sas\": 9}, "
 		"\"timeseries\": [1, null, {\"t_s\": \"x\"}, {\"t_s\": 1, "
 		"\"rtt_ms\": 3}, {\"rtt_ms\": 4}]}, \"note\": \"x\"}",

@@ -123,6 +123,9 @@ struct hl_side_report {
 /* Write one side's report object (DESIGN.md) under key. */
 void hl_report_side_json(struct hl_json *j, const char *key,
 			 const struct hl_side_report *r);
+/* The same keys into the object being written (to add more of one's
+ * own, as `join --report` does). */
+void hl_report_side_fields(struct hl_json *j, const struct hl_side_report *r);
 
 /* ---- over time, and the HTML report ---------------------------------- */
 

@@ -4,7 +4,7 @@
  * Input: the demo report {"alice": SIDE, "bob": SIDE} (any object-valued
  * members are sides, in document order, at most HTML_MAX_SIDES), where a
  * SIDE is what `hotline join --report` writes: name, peer, call_id, path,
- * srtp, srtp_failures, clean_exit, "report" (hl_report_side_json) and
+ * srtp, srtp_failures, clean_exit, the fields of hl_report_side_json and
  * "timeseries" (hl_timeseries_json).
  *
  * Output: a page with no script and no external file: inline CSS, a title
@@ -216,50 +216,40 @@ static const struct row rows[] = {
 	{"who", C_SECTION, 0, 0, R(NULL), R(NULL)},
 	{"name", C_STR, 0, 0, R("name"), R(NULL)},
 	{"peer", C_STR, 0, 0, R("peer"), R(NULL)},
-	{"call length (s)", C_NUM, 1, 0, R("report", "seconds"), R(NULL)},
+	{"call length (s)", C_NUM, 1, 0, R("seconds"), R(NULL)},
 	{"ended cleanly", C_BOOL, 0, BAD_FALSE, R("clean_exit"), R(NULL)},
 	{"security and path", C_SECTION, 0, 0, R(NULL), R(NULL)},
 	{"network path", C_STR, 0, 0, R("path"), R(NULL)},
 	{"SRTP profile", C_STR, 0, 0, R("srtp"), R(NULL)},
 	{"SRTP failures", C_NUM, 0, BAD_NONZERO, R("srtp_failures"), R(NULL)},
-	{"end-to-end suite", C_STR, 0, 0, R("report", "e2ee", "suite"),
-	 R(NULL)},
+	{"end-to-end suite", C_STR, 0, 0, R("e2ee", "suite"), R(NULL)},
 	{"end-to-end auth failures", C_NUM, 0, BAD_NONZERO,
-	 R("report", "e2ee", "auth_failures"), R(NULL)},
-	{"replays refused", C_NUM, 0, BAD_NONZERO,
-	 R("report", "e2ee", "replays"), R(NULL)},
+	 R("e2ee", "auth_failures"), R(NULL)},
+	{"replays refused", C_NUM, 0, BAD_NONZERO, R("e2ee", "replays"),
+	 R(NULL)},
 	{"video", C_SECTION, 0, 0, R(NULL), R(NULL)},
-	{"frames rendered / sent", C_PAIR, 0, 0,
-	 R("report", "video", "frames_rendered"),
-	 R("report", "video", "frames_sent")},
-	{"PSNR (dB)", C_NUM, 2, 0, R("report", "video", "psnr_db"), R(NULL)},
+	{"frames rendered / sent", C_PAIR, 0, 0, R("video", "frames_rendered"),
+	 R("video", "frames_sent")},
+	{"PSNR (dB)", C_NUM, 2, 0, R("video", "psnr_db"), R(NULL)},
 	{"latency p50 / p95 (ms)", C_PAIR, 1, 0,
-	 R("report", "video", "latency_ms", "p50"),
-	 R("report", "video", "latency_ms", "p95")},
-	{"freezes", C_NUM, 0, 0, R("report", "video", "freezes"), R(NULL)},
-	{"longest freeze (ms)", C_NUM, 1, 0,
-	 R("report", "video", "max_freeze_ms"), R(NULL)},
-	{"received / sent (kb/s)", C_PAIR, 1, 0, R("report", "video", "kbps"),
-	 R("report", "video", "sent_kbps")},
+	 R("video", "latency_ms", "p50"), R("video", "latency_ms", "p95")},
+	{"freezes", C_NUM, 0, 0, R("video", "freezes"), R(NULL)},
+	{"longest freeze (ms)", C_NUM, 1, 0, R("video", "max_freeze_ms"),
+	 R(NULL)},
+	{"received / sent (kb/s)", C_PAIR, 1, 0, R("video", "kbps"),
+	 R("video", "sent_kbps")},
 	{"audio", C_SECTION, 0, 0, R(NULL), R(NULL)},
-	{"frames played / sent", C_PAIR, 0, 0,
-	 R("report", "audio", "frames_played"),
-	 R("report", "audio", "frames_sent")},
+	{"frames played / sent", C_PAIR, 0, 0, R("audio", "frames_played"),
+	 R("audio", "frames_sent")},
 	{"latency p50 / p95 (ms)", C_PAIR, 1, 0,
-	 R("report", "audio", "latency_ms", "p50"),
-	 R("report", "audio", "latency_ms", "p95")},
-	{"concealed (ms)", C_NUM, 1, 0, R("report", "audio", "concealed_ms"),
-	 R(NULL)},
+	 R("audio", "latency_ms", "p50"), R("audio", "latency_ms", "p95")},
+	{"concealed (ms)", C_NUM, 1, 0, R("audio", "concealed_ms"), R(NULL)},
 	{"network", C_SECTION, 0, 0, R(NULL), R(NULL)},
-	{"round-trip time (ms)", C_NUM, 1, 0, R("report", "network", "rtt_ms"),
-	 R(NULL)},
-	{"loss from the peer", C_PCT, 2, 0, R("report", "network", "loss"),
-	 R(NULL)},
-	{"sent (kb/s)", C_NUM, 1, 0, R("report", "network", "kbps_sent"),
-	 R(NULL)},
-	{"NACKs / retransmissions", C_PAIR, 0, 0,
-	 R("report", "network", "nacks"),
-	 R("report", "network", "retransmissions")},
+	{"round-trip time (ms)", C_NUM, 1, 0, R("network", "rtt_ms"), R(NULL)},
+	{"loss from the peer", C_PCT, 2, 0, R("network", "loss"), R(NULL)},
+	{"sent (kb/s)", C_NUM, 1, 0, R("network", "kbps_sent"), R(NULL)},
+	{"NACKs / retransmissions", C_PAIR, 0, 0, R("network", "nacks"),
+	 R("network", "retransmissions")},
 };
 #undef R
 
@@ -724,8 +714,8 @@ static void header(struct out *o, const struct side *s, size_t n)
 
 	for (size_t i = 0; i < n; i++) {
 		const char *ci = str(s[i].v, "call_id");
-		const char *sa = json_string_value(json_object_get(
-			json_object_get(s[i].v, "report"), "sas"));
+		const char *sa =
+			json_string_value(json_object_get(s[i].v, "sas"));
 
 		if (ci && !id)
 			id = ci;
@@ -759,8 +749,8 @@ static void header(struct out *o, const struct side *s, size_t n)
 			 "different call ids</span>");
 	puts_(o, "</p>\n<div class=\"sas\">\n");
 	for (size_t i = 0; i < n; i++) {
-		const char *sa = json_string_value(json_object_get(
-			json_object_get(s[i].v, "report"), "sas"));
+		const char *sa =
+			json_string_value(json_object_get(s[i].v, "sas"));
 
 		puts_(o, "<div class=\"sasbox\"><div class=\"who\">");
 		esc_n(o, s[i].name, HTML_MAX_NAME);

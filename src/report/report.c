@@ -12,13 +12,11 @@ static double kbps(uint64_t bytes, double seconds)
 	return seconds > 0 ? (double)bytes * 8 / seconds / 1000 : 0;
 }
 
-void hl_report_side_json(struct hl_json *j, const char *key,
-			 const struct hl_side_report *r)
+void hl_report_side_fields(struct hl_json *j, const struct hl_side_report *r)
 {
 	const struct hl_call_stats *c = &r->call;
 	const char *suite = hl_sframe_suite_name(c->suite);
 
-	hl_json_obj_begin(j, key);
 	hl_json_num(j, "seconds", r->seconds, 1);
 	hl_json_str(j, "sas", r->sas);
 
@@ -87,6 +85,12 @@ void hl_report_side_json(struct hl_json *j, const char *key,
 	hl_json_u64(j, "malformed", c->malformed);
 	hl_json_u64(j, "unknown_ssrc", c->unknown_ssrc);
 	hl_json_obj_end(j);
+}
 
+void hl_report_side_json(struct hl_json *j, const char *key,
+			 const struct hl_side_report *r)
+{
+	hl_json_obj_begin(j, key);
+	hl_report_side_fields(j, r);
 	hl_json_obj_end(j);
 }
