@@ -156,6 +156,7 @@ int run_exchange(const char *cmd, struct exchange *x, bool initiator,
 		 uint64_t deadline_ms)
 {
 	uint8_t in[HL_AKE_MSG_MAX], out[HL_AKE_MSG_MAX], from[HL_ID_PK_LEN];
+	uint64_t last_send;
 	size_t len, olen;
 	int err;
 
@@ -168,9 +169,13 @@ int run_exchange(const char *cmd, struct exchange *x, bool initiator,
 				    err == HL_EAUTH ? hl_ake_error(x->a)
 						    : hl_signal_error(x->s));
 	}
+	last_send = hl_clock_now_us() / 1000;
 	while (!hl_ake_done(x->a)) {
 		uint64_t now = hl_clock_now_us() / 1000;
 
+		if (x->stop && *x->stop)
+			return fail(cmd, "interrupted before the key exchange "
+					 "finished");
 		if (now >= deadline_ms)
 			return fail(cmd,
 				    x->last_in_len
@@ -179,12 +184,16 @@ int run_exchange(const char *cmd, struct exchange *x, bool initiator,
 					      "have failed there: ask them)"
 					    : "the other party did not answer: "
 					      "they must run 'hotline verify' "
-					      "for this call too (within the "
-					      "same minute)");
+					      "or 'hotline join' for this call "
+					      "too (within the same minute)");
 		err = hl_signal_relay_recv(
 			x->s, x->call_id, in, sizeof(in), &len, from,
-			(unsigned)HL_MIN(RESEND_MS, deadline_ms - now));
+			(unsigned)HL_MIN(SLICE_MS, deadline_ms - now));
 		if (err == HL_ETIMEOUT) {
+			now = hl_clock_now_us() / 1000;
+			if (now - last_send < RESEND_MS)
+				continue;
+			last_send = now;
 			if (initiator && x->last_out_len &&
 			    hl_signal_relay_send(x->s, x->call_id, x->last_out,
 						 x->last_out_len))

@@ -4,11 +4,14 @@
 #ifndef HOTLINE_APPS_CALLSETUP_H
 #define HOTLINE_APPS_CALLSETUP_H
 
+#include <signal.h>
+
 #include "cli.h"
 #include "hotline/ake.h"
 #include "hotline/contract.h"
 
 #define RESEND_MS      2000
+#define SLICE_MS       250 /* how often the wait looks at x->stop */
 #define WINDOW_EARLY_S 600 /* the server relays from 10 min before */
 
 /* Everything a call command does first: home, identity, server. */
@@ -31,6 +34,9 @@ struct exchange {
 	 * checks follow, and a lost M4 — only possible if the server fails
 	 * right then — makes the initiator's join fail with a message). */
 	bool no_linger;
+	/* When set and non-zero (a signal handler sets it), the exchange
+	 * stops within a quarter of a second: "interrupted". */
+	volatile sig_atomic_t *stop;
 };
 
 uint64_t now_unix(void);

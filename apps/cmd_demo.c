@@ -59,8 +59,13 @@ static int run(struct demo *d, char *const args[], char *out, size_t cap)
 	if (out && pipe(fds) != 0)
 		return -1;
 	pid = fork();
-	if (pid < 0)
+	if (pid < 0) {
+		if (out) {
+			close(fds[0]);
+			close(fds[1]);
+		}
 		return -1;
+	}
 	if (pid == 0) {
 		if (out) {
 			dup2(fds[1], 1);
@@ -113,6 +118,11 @@ static int start_server(struct demo *d)
 		if (pipe(fds) != 0)
 			return -1;
 		pid = fork();
+		if (pid < 0) {
+			close(fds[0]);
+			close(fds[1]);
+			return -1;
+		}
 		if (pid == 0) {
 			char *args[] = {"hotlined", "--listen", listen_at,
 					"--data",   data,	NULL};
@@ -125,6 +135,10 @@ static int start_server(struct demo *d)
 		}
 		close(fds[1]);
 		f = fdopen(fds[0], "r");
+		if (!f)
+			close(fds[0]);
+		/* hotlined prints its fingerprint once it listens, or exits
+		 * (e.g. the port is taken): either ends this read. */
 		while (f && fgets(line, sizeof(line), f))
 			if (strstr(line, "fingerprint")) {
 				d->server = pid;
@@ -145,6 +159,15 @@ static int start_server(struct demo *d)
 		waitpid(pid, NULL, 0);
 	}
 	return -1;
+}
+
+/* The "public_key" of `id show --json`, or "" (contact add then fails
+ * with its own message). */
+static const char *str_or_empty(json_t *j)
+{
+	const char *v = json_string_value(json_object_get(j, "public_key"));
+
+	return v ? v : "";
 }
 
 static json_t *load_json(const char *path)
@@ -263,16 +286,14 @@ int cmd_demo(int argc, char **argv)
 			goto out;
 		}
 		j = json_loads(buf, 0, NULL);
-		snprintf(key_a, sizeof(key_a), "%s",
-			 json_string_value(json_object_get(j, "public_key")));
+		snprintf(key_a, sizeof(key_a), "%s", str_or_empty(j));
 		json_decref(j);
 		if (run(&d, sb, buf, sizeof(buf))) {
 			rc = fail("demo", "making the identities failed");
 			goto out;
 		}
 		j = json_loads(buf, 0, NULL);
-		snprintf(key_b, sizeof(key_b), "%s",
-			 json_string_value(json_object_get(j, "public_key")));
+		snprintf(key_b, sizeof(key_b), "%s", str_or_empty(j));
 		json_decref(j);
 	}
 	{
@@ -329,10 +350,20 @@ int cmd_demo(int argc, char **argv)
 			out_b,	      "--video-size", vsize,
 			NULL};
 
+		st_a = st_b = 127 << 8;
 		pa = spawn(d.self, ja_args);
-		pb = spawn(d.self, jb_args);
-		waitpid(pa, &st_a, 0);
-		waitpid(pb, &st_b, 0);
+		pb = pa > 0 ? spawn(d.self, jb_args) : -1;
+		if (pa > 0 && pb < 0)
+			kill(pa, SIGTERM);
+		if (pa > 0)
+			waitpid(pa, &st_a, 0);
+		if (pb > 0)
+			waitpid(pb, &st_b, 0);
+		if (pa < 0 || pb < 0) {
+			rc = fail("demo", "cannot start hotline join: %s",
+				  strerror(errno));
+			goto out;
+		}
 	}
 	ja = load_json(rep_a);
 	jb = load_json(rep_b);
@@ -361,10 +392,14 @@ int cmd_demo(int argc, char **argv)
 		}
 		free(text);
 	}
+	{
+		const char *sa = json_string_value(json_object_get(ja, "sas"));
+		const char *sb = json_string_value(json_object_get(jb, "sas"));
+
+		printf("\nSAS alice: %s\nSAS bob:   %s\n", sa ? sa : "-",
+		       sb ? sb : "-");
+	}
 	printf("\n%-30s %14s %14s\n", "", "alice", "bob");
-	printf("%-30s %14s %14s\n", "SAS",
-	       json_string_value(json_object_get(ja, "sas")),
-	       json_string_value(json_object_get(jb, "sas")));
 	summary_row("video frames sent", num(ja, "video", "frames_sent", NULL),
 		    num(jb, "video", "frames_sent", NULL), 0);
 	summary_row("video frames rendered",

@@ -11,8 +11,9 @@
  *    signed by its identity; the SAS is shown.
  * 4. ICE connects, DTLS checks the peer's certificate against its signed
  *    fingerprint, SRTP is keyed; the call engine (SFrame keys from the
- *    key exchange) runs over it in real time until --seconds, Ctrl-C,
- *    the peer's BYE, or a dead path (nothing for 5 s).
+ *    key exchange) runs over it in real time until --seconds or the
+ *    window's end, Ctrl-C, the peer's BYE, or a dead path (nothing for
+ *    3 s).
  *
  * Time: CLOCK_MONOTONIC microseconds for the engine and for the stamps
  * of the test pattern and tone, so two processes on one machine measure
@@ -190,10 +191,13 @@ struct join {
 	struct hl_wav_reader *wav_in;
 	struct hl_mic *mic;
 	struct hl_y4m_writer *y4m_out;
+	int rec_w, rec_h;     /* size of the recording */
+	uint64_t rec_skipped; /* pictures of another size, not recorded */
 	struct hl_wav_writer *wav_out;
 	struct hl_window *win;
 	struct hl_speaker *spk;
 	bool send_video, send_audio;
+	bool recv_audio; /* the peer's SDP says it sends sound */
 	struct hl_vmeter *vm;
 	struct hl_ameter *am;
 	struct hl_timeseries ts;
@@ -309,6 +313,11 @@ static void close_media(struct join *j)
 	if (j->y4m_out && hl_y4m_writer_close(j->y4m_out))
 		fprintf(stderr, "%s join: the video recording is incomplete\n",
 			prog);
+	if (j->rec_skipped)
+		fprintf(stderr,
+			"%s join: %llu pictures changed size and are not in "
+			"the recording (a Y4M file has one size)\n",
+			prog, (unsigned long long)j->rec_skipped);
 	if (j->wav_out && hl_wav_writer_close(j->wav_out))
 		fprintf(stderr, "%s join: the sound recording is incomplete\n",
 			prog);
@@ -432,6 +441,7 @@ static int setup(const char *cmd, struct join *j, struct hl_call_ssrcs *mine,
 	x.call_id = j->b->c.call_id;
 	x.peer = peer_pk;
 	x.no_linger = true; /* setup time: see callsetup.h */
+	x.stop = &interrupted;
 	fprintf(stderr, "%s %s: waiting for %s...\n", prog, cmd, j->ct.name);
 	if (run_exchange(cmd, &x, j->initiator,
 			 hl_clock_now_us() / 1000 +
@@ -498,7 +508,9 @@ static int send_out(struct join *j, uint64_t now)
 			if (!err)
 				err = hl_link_send(j->imp, wire, wlen, now);
 		}
-		if (err && err != HL_ESTATE)
+		/* HL_EREPLAY: SRTP refused to protect a sequence number
+		 * twice; that packet is lost, the call goes on. */
+		if (err && err != HL_ESTATE && err != HL_EREPLAY)
 			return err;
 	}
 	while (j->imp &&
@@ -598,10 +610,17 @@ static int show(const char *cmd, struct join *j, uint64_t now)
 			if (err)
 				return fail(cmd, "cannot write %s: %s", path,
 					    strerror(errno));
+			j->rec_w = vo.img->width;
+			j->rec_h = vo.img->height;
 		}
-		if (!err && j->y4m_out && vo.img->width == j->width &&
-		    vo.img->height == j->height)
-			err = hl_y4m_write(j->y4m_out, vo.img);
+		if (!err && j->y4m_out) {
+			/* Y4M has one size: the first picture's. */
+			if (vo.img->width == j->rec_w &&
+			    vo.img->height == j->rec_h)
+				err = hl_y4m_write(j->y4m_out, vo.img);
+			else
+				j->rec_skipped++;
+		}
 		if (!err && j->window) {
 			const char *msg = NULL;
 
@@ -679,7 +698,8 @@ static uint64_t next_due(struct join *j)
 		t = HL_MIN(t, j->next_video);
 	if (j->send_audio)
 		t = HL_MIN(t, j->next_audio + FRAME_US);
-	t = HL_MIN(t, j->next_pull);
+	if (j->recv_audio)
+		t = HL_MIN(t, j->next_pull);
 	t = HL_MIN(t, j->next_second);
 	if (j->imp)
 		t = HL_MIN(t, hl_link_next_time(j->imp));
@@ -765,13 +785,27 @@ static int run_call(const char *cmd, struct join *j,
 		goto out;
 	}
 	hl_call_set_remote_ssrcs(j->call, &theirs);
-	j->end_us = j->seconds > 0
-			    ? j->start_us + (uint64_t)(j->seconds * 1e6)
-			    : j->start_us + (j->b->c.not_after - now_unix()) *
-						    1000000;
+	{
+		/* The call ends at --seconds or with the contract's window,
+		 * whichever comes first. */
+		int64_t left = (int64_t)j->b->c.not_after - (int64_t)now_unix();
+
+		if (left <= 0) {
+			fail(cmd, "the call's window closed while connecting");
+			goto out;
+		}
+		j->end_us = j->start_us + (uint64_t)left * 1000000;
+		if (j->seconds > 0)
+			j->end_us = HL_MIN(
+				j->end_us,
+				j->start_us + (uint64_t)(j->seconds * 1e6));
+	}
 	j->next_video = j->start_us;
 	j->next_audio = (j->start_us / FRAME_US + 1) * FRAME_US;
 	j->next_pull = j->start_us + FRAME_US / 2;
+	j->recv_audio =
+		peer->audio.present && (peer->audio.dir == HL_DIR_SENDRECV ||
+					peer->audio.dir == HL_DIR_SENDONLY);
 	j->next_second = j->start_us + 1000000;
 
 	for (;;) {
@@ -813,7 +847,7 @@ static int run_call(const char *cmd, struct join *j,
 			err = capture_audio(j, j->next_audio);
 			j->next_audio += FRAME_US;
 		}
-		if (!err && now >= j->next_pull) {
+		if (!err && j->recv_audio && now >= j->next_pull) {
 			err = play(j, j->next_pull);
 			j->next_pull += FRAME_US;
 		}

@@ -433,6 +433,16 @@ out:
 	return err;
 }
 
+/* On the agent's thread: libnice calls back in the thread-default
+ * context of the thread that asked, so the close must start there. */
+static gboolean start_close(gpointer data)
+{
+	struct hl_ice *ice = data;
+
+	nice_agent_close_async(ice->agent, on_closed, ice);
+	return G_SOURCE_REMOVE;
+}
+
 void hl_ice_free(struct hl_ice *ice)
 {
 	if (!ice)
@@ -442,7 +452,7 @@ void hl_ice_free(struct hl_ice *ice)
 
 		/* Release TURN allocations and stop the timers, on the
 		 * agent's thread; wait for it at most a second. */
-		nice_agent_close_async(ice->agent, on_closed, ice);
+		g_main_context_invoke(ice->ctx, start_close, ice);
 		clock_gettime(CLOCK_MONOTONIC, &ts);
 		ts.tv_sec += 1;
 		pthread_mutex_lock(&ice->mu);

@@ -555,14 +555,18 @@ static int transport_attr(struct parser *p, struct tattr *t, struct span name,
 				    "colon-separated hex pairs");
 		t->has_fp = true;
 	} else if (span_eq(name, "setup")) {
+		int found = -1;
+
 		v = trim(v);
 		for (size_t i = 0; i < HL_ARRAY_SIZE(setup_names); i++)
 			if (span_eq(v, setup_names[i]))
-				t->setup = (int)i;
-		if (t->setup < 0)
+				found = (int)i;
+		if (found < 0)
 			return fail(p, HL_EPARSE,
 				    "the DTLS setup is not actpass, active or "
 				    "passive");
+		if (t->setup < 0)
+			t->setup = found; /* the first one counts */
 	}
 	return 0;
 }
@@ -1004,13 +1008,15 @@ static int media_line(struct parser *p, struct span v)
 
 static int parse_line(struct parser *p, struct span line, bool first)
 {
-	struct span v = {line.p + 2, line.n - 2}, name;
+	struct span v, name;
 	char type;
 	size_t i;
 
 	if (line.n < 2 || line.p[1] != '=' || line.p[0] < 'a' ||
 	    line.p[0] > 'z')
 		return fail(p, HL_EPARSE, "a line is not of the form x=value");
+	v.p = line.p + 2;
+	v.n = line.n - 2;
 	type = line.p[0];
 	if (first != (type == 'v'))
 		return fail(p, HL_EPARSE,
