@@ -372,7 +372,7 @@ static int setup(const char *cmd, struct join *j, struct hl_call_ssrcs *mine,
 		 struct hl_sdp *peer, struct hl_ake_result *res)
 {
 	struct hl_transport_config tc = {0};
-	struct hl_turn_creds turn;
+	struct hl_turn_creds turn = {0};
 	struct hl_transport_params tp;
 	struct hl_ake_params ap;
 	struct exchange x;
@@ -481,6 +481,7 @@ static int setup(const char *cmd, struct join *j, struct hl_call_ssrcs *mine,
 	}
 	rc = 0;
 out:
+	hl_wipe(&turn, sizeof(turn));
 	hl_ake_free(x.a);
 	return rc;
 }
