@@ -7,7 +7,9 @@
 # CPU is user+system of each join process for the whole run (key
 # exchange, ICE, DTLS included); g2g is bob's glass-to-glass video latency
 # (capture stamp to display); setup is bob's time from starting `join` to
-# the first picture shown.  Exit status 1 when the call failed.
+# the first picture shown.  bob compares one picture a second with its
+# reference (PSNR; --psnr-every 30) and reads the stamp of every one, as
+# bench/gst_call does.  Exit status 1 when the call failed.
 # Usage: bench/hotline_oneway.sh BUILD_DIR SECONDS
 set -u
 build=$1
@@ -52,6 +54,7 @@ id=$("$hl" schedule bob --at now --duration 60 $A 2>/dev/null) &&
 pa=$!
 /usr/bin/time -f "%U %S" -o "$tmp/b.time" "$hl" join "$id" $B --loopback \
 	--seconds "$secs" --video none --audio none --report "$tmp/b.json" \
+	--psnr-every 30 \
 	>/dev/null 2>"$tmp/b.err" &
 pb=$!
 wait "$pa"; ra=$?
