@@ -10,6 +10,7 @@
 #   relay      --relay-only through a coturn this script starts
 #   sdp        a server that swaps the DTLS fingerprint inside the signed
 #              SDPs: both sides fail closed with a clear message
+#   ctrl-c     alice interrupted (SIGINT): both end cleanly at once
 #   sigkill    bob killed with SIGKILL: alice notices within 5 s
 # Usage: tests/call.sh hotline hotlined evil_hotlined [WxH]
 set -u
@@ -200,9 +201,10 @@ else
 	no "call with 5 % loss ($ra $rb)"; show_errs impaired
 fi
 
-# 3. Relay only, through the coturn above.
-id=$(new_call)
-join_both relay "--seconds 6 --relay-only" "--seconds 6 --relay-only"
+# 3. Relay only, through the coturn above: alice asks with --relay-only,
+# bob gets it from the contract's policy.
+id=$(new_call --relay-only)
+join_both relay "--seconds 6 --relay-only" "--seconds 6"
 wait_both
 if [ $ra = 0 ] && [ $rb = 0 ] &&
 	check relay 0.99 'a["path"] == "relay" and b["path"] == "relay"'; then
@@ -211,7 +213,27 @@ else
 	no "relay-only call ($ra $rb)"; show_errs relay; tail -n 20 "$tmp/turn.log"
 fi
 
-# 4. A peer killed with SIGKILL is noticed within 5 s.
+# 4. Ctrl-C on one side ends the call on both, cleanly.
+id=$(new_call)
+join_both intr "--seconds 60" "--seconds 60"
+for i in $(seq 200); do
+	grep -q "connected" "$tmp/intr.a.err" 2>/dev/null &&
+		grep -q "connected" "$tmp/intr.b.err" 2>/dev/null && break
+	sleep 0.1
+done
+sleep 1
+t0=$(date +%s%N)
+kill -INT "$pa"
+wait_both
+ms=$((($(date +%s%N) - t0) / 1000000))
+if [ $ra = 0 ] && [ $rb = 0 ] && [ $ms -le 3000 ] &&
+	grep -q "alice left the call" "$tmp/intr.b.err"; then
+	ok "Ctrl-C ends the call on both sides ($ms ms)"
+else
+	no "Ctrl-C ($ra $rb after $ms ms)"; show_errs intr
+fi
+
+# 5. A peer killed with SIGKILL is noticed within 5 s.
 id=$(new_call)
 join_both kill "--seconds 60" "--seconds 60"
 for i in $(seq 200); do
@@ -239,7 +261,7 @@ else
 	no "SIGKILLed peer (rc $ra after $ms ms)"; tail -n 3 "$tmp/kill.a.err"
 fi
 
-# 5. The SDP's fingerprint swapped in transit: both fail closed.
+# 6. The SDP's fingerprint swapped in transit: both fail closed.
 id=$(new_call)
 stop
 start "$evil" --attack sdp
@@ -255,7 +277,7 @@ fi
 stop
 start "$hld"
 
-# 6. The demo: hotlined, two identities, a contract and two joins.
+# 7. The demo: hotlined, two identities, a contract and two joins.
 if "$hl" demo --seconds 5 --video-size "$size" --out "$tmp/demo" \
 	>"$tmp/demo.out" 2>"$tmp/demo.err" &&
 	grep -q "call healthy" "$tmp/demo.out" &&

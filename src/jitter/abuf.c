@@ -160,11 +160,40 @@ int hl_abuf_insert(struct hl_abuf *b, uint64_t ts, const uint8_t *data,
 	return 0;
 }
 
-static int cmp_i64(const void *a, const void *b)
+/* The k-th smallest of v[0..n) (k < n), reordering v: Hoare's
+ * selection, O(n) on average; runs every 20 ms on 250 values. */
+static int64_t select_kth(int64_t *v, size_t n, size_t k)
 {
-	int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+	size_t lo = 0, hi = n - 1;
 
-	return x < y ? -1 : x > y;
+	while (lo < hi) {
+		int64_t pivot = v[lo + (hi - lo) / 2];
+		size_t i = lo, j = hi;
+
+		while (i <= j) {
+			while (v[i] < pivot)
+				i++;
+			while (v[j] > pivot)
+				j--;
+			if (i <= j) {
+				int64_t t = v[i];
+
+				v[i] = v[j];
+				v[j] = t;
+				i++;
+				if (j == 0)
+					break;
+				j--;
+			}
+		}
+		if (k <= j)
+			hi = j;
+		else if (k >= i)
+			lo = i;
+		else
+			return v[k];
+	}
+	return v[k];
 }
 
 /* O* in microseconds (same frame of reference as rel); *min = min(rel). */
@@ -176,12 +205,13 @@ static int64_t target_offset(const struct hl_abuf *b, int64_t *min)
 	int64_t t;
 
 	memcpy(v, b->rel, n * sizeof(v[0]));
-	qsort(v, n, sizeof(v[0]), cmp_i64);
 	k = (n * 95 + 99) / 100;
 	if (k)
 		k--;
 	*min = v[0];
-	t = v[k] + SAFETY_US;
+	for (size_t i = 1; i < n; i++)
+		*min = HL_MIN(*min, v[i]);
+	t = select_kth(v, n, k) + SAFETY_US;
 	if (b->loss > 0.005)
 		t += frame_us;
 	return t;

@@ -201,9 +201,12 @@ static void on_recv(NiceAgent *agent, guint stream_id, guint component_id,
 	pthread_mutex_lock(&ice->mu);
 	if (d && ice->q_len < HL_ICE_QUEUE) {
 		ice->q[(ice->q_head + ice->q_len) % HL_ICE_QUEUE] = d;
-		ice->q_len++;
 		d = NULL;
-		wake_locked(ice);
+		/* A non-empty queue has raised the eventfd already (it is
+		 * drained only once the queue is empty): one write per
+		 * batch, not per datagram. */
+		if (!ice->q_len++)
+			wake_locked(ice);
 	} else if (len > 0) {
 		ice->overflows++;
 	}
