@@ -355,6 +355,12 @@ static int configure(struct hl_ice *ice, const struct hl_ice_config *cfg,
 			*why = "libnice refused the TURN server";
 			return HL_EINVAL;
 		}
+		/* A TURN server answers STUN too: our server-reflexive
+		 * address (a NAT's outside) comes from it when no other
+		 * STUN server was given. */
+		if (!cfg->stun_host)
+			g_object_set(ice->agent, "stun-server", ip,
+				     "stun-server-port", (guint)port, NULL);
 	}
 	if (!nice_agent_attach_recv(ice->agent, ice->stream, COMPONENT,
 				    ice->ctx, on_recv, ice)) {
