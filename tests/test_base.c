@@ -124,11 +124,38 @@ static int test_ct_equal_and_wipe(void)
 	return 0;
 }
 
+/* Grows by doubling from 1 KiB, stays NUL-terminated, and on an
+ * allocation failure leaves the text as it was. */
+static int test_text_append(void)
+{
+	char *buf = NULL, piece[700];
+	size_t len = 0, cap = 0;
+	int err = 0;
+
+	memset(piece, 'x', sizeof(piece));
+	for (int i = 0; i < 10 && !err; i++)
+		err = hl_text_append(&buf, &len, &cap, piece, sizeof(piece));
+	if (err) {
+		HT_EQ_INT(err, HL_ENOMEM);
+		HT_ASSERT(len % sizeof(piece) == 0);
+		HT_ASSERT(!buf || buf[len] == 0);
+	} else {
+		HT_EQ_INT(len, 7000);
+		HT_EQ_INT(cap, 8192);
+		HT_EQ_INT(buf[6999], 'x');
+		HT_EQ_INT(buf[7000], 0);
+	}
+	HT_EQ_INT(hl_text_append(&buf, &len, &cap, piece, SIZE_MAX / 2),
+		  HL_ETOOBIG);
+	hl_free(buf);
+	return 0;
+}
+
 static const struct hl_test tests[] = {
-	HT_TEST(test_strerror_all),	 HT_TEST(test_mem_counts_and_fails),
-	HT_TEST_OOM(test_oom_harness),	 HT_TEST(test_prng_repeats),
-	HT_TEST(test_byte_order),	 HT_TEST(test_seq_unwrap),
-	HT_TEST(test_ct_equal_and_wipe),
+	HT_TEST_OOM(test_text_append),	    HT_TEST(test_strerror_all),
+	HT_TEST(test_mem_counts_and_fails), HT_TEST_OOM(test_oom_harness),
+	HT_TEST(test_prng_repeats),	    HT_TEST(test_byte_order),
+	HT_TEST(test_seq_unwrap),	    HT_TEST(test_ct_equal_and_wipe),
 };
 
 int main(int argc, char **argv)

@@ -60,6 +60,11 @@ const char *hl_strerror(int err);
 void *hl_malloc(size_t size);
 void *hl_calloc(size_t nmemb, size_t size);
 void *hl_realloc(void *ptr, size_t size);
+/* Append n bytes to a growable NUL-terminated text buffer (*buf may be
+ * NULL; it grows by doubling); 0, HL_ETOOBIG or HL_ENOMEM (then the
+ * buffer is unchanged). */
+int hl_text_append(char **buf, size_t *len, size_t *cap, const char *s,
+		   size_t n) HL_MUST_CHECK;
 void hl_free(void *ptr);
 long hl_mem_outstanding(void);
 void hl_mem_fail_after(long n);

@@ -112,3 +112,26 @@ bool hl_ct_equal(const void *a, const void *b, size_t len)
 {
 	return sodium_memcmp(a, b, len) == 0;
 }
+
+int hl_text_append(char **buf, size_t *len, size_t *cap, const char *s,
+		   size_t n)
+{
+	if (n > SIZE_MAX / 4 - *len)
+		return HL_ETOOBIG;
+	if (*len + n + 1 > *cap) {
+		size_t c = *cap ? *cap : 1024;
+		char *nb;
+
+		while (c < *len + n + 1)
+			c *= 2;
+		nb = hl_realloc(*buf, c);
+		if (!nb)
+			return HL_ENOMEM;
+		*buf = nb;
+		*cap = c;
+	}
+	memcpy(*buf + *len, s, n);
+	*len += n;
+	(*buf)[*len] = 0;
+	return 0;
+}

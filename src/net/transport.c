@@ -72,11 +72,6 @@ int hl_transport_new(struct hl_transport **out,
 		*err_msg = NULL;
 	if (!out || !cfg)
 		return HL_EINVAL;
-	if (cfg->relay_only && !cfg->turn) {
-		if (err_msg)
-			*err_msg = "relay-only needs a TURN server";
-		return HL_EINVAL;
-	}
 	t = hl_calloc(1, sizeof(*t));
 	if (!t)
 		return HL_ENOMEM;

@@ -55,23 +55,7 @@ static void put(struct out *o, const char *s, size_t n)
 		o->err = HL_ETOOBIG;
 		return;
 	}
-	if (o->len + n + 1 > o->cap) {
-		size_t cap = o->cap ? o->cap : 16384;
-		char *nb;
-
-		while (cap < o->len + n + 1)
-			cap *= 2;
-		nb = hl_realloc(o->buf, cap);
-		if (!nb) {
-			o->err = HL_ENOMEM;
-			return;
-		}
-		o->buf = nb;
-		o->cap = cap;
-	}
-	memcpy(o->buf + o->len, s, n);
-	o->len += n;
-	o->buf[o->len] = 0;
+	o->err = hl_text_append(&o->buf, &o->len, &o->cap, s, n);
 }
 
 static void puts_(struct out *o, const char *s)

@@ -28,23 +28,7 @@ static void put(struct hl_json *j, const char *s, size_t n)
 {
 	if (j->err)
 		return;
-	if (j->len + n + 1 > j->cap) {
-		size_t cap = j->cap ? j->cap : 1024;
-		char *nb;
-
-		while (cap < j->len + n + 1)
-			cap *= 2;
-		nb = hl_realloc(j->buf, cap);
-		if (!nb) {
-			j->err = HL_ENOMEM;
-			return;
-		}
-		j->buf = nb;
-		j->cap = cap;
-	}
-	memcpy(j->buf + j->len, s, n);
-	j->len += n;
-	j->buf[j->len] = 0;
+	j->err = hl_text_append(&j->buf, &j->len, &j->cap, s, n);
 }
 
 static void putf(struct hl_json *j, const char *fmt, ...) HL_PRINTF(2, 3);
