@@ -341,14 +341,14 @@ int cmd_demo(int argc, char **argv)
 			"--loopback", "--seconds",    secs,
 			"--report",   rep_a,	      "--record",
 			out_a,	      "--video-size", vsize,
-			NULL};
+			"--status",   "lines",	      NULL};
 		char *jb_args[] = {
 			"hotline",    "join",	      call_id,
 			"--home",     home_b,	      "--no-passphrase",
 			"--loopback", "--seconds",    secs,
 			"--report",   rep_b,	      "--record",
 			out_b,	      "--video-size", vsize,
-			NULL};
+			"--status",   "lines",	      NULL};
 
 		st_a = st_b = 127 << 8;
 		pa = spawn(d.self, ja_args);

@@ -59,7 +59,8 @@ static void join_usage(FILE *f)
 		"[--relay-only] [--window]\n"
 		"                    [--video-size WxH] [--kbps N] "
 		"[--loopback] [--timeout S] [--rekey-seconds N]\n"
-		"                    [--server URL] [--home DIR]\n"
+		"                    [--status MODE] [--psnr-every N] "
+		"[--server URL] [--home DIR]\n"
 		"                    [--passphrase-file F]\n"
 		"\n"
 		"Join a confirmed call: the key exchange with the other party "
@@ -79,7 +80,8 @@ static void join_usage(FILE *f)
 		"  --impair SPEC   emulate a bad network on what we send: "
 		"loss=P,burst=N,\n"
 		"                  delay-ms=D,jitter-ms=J,reorder=P,"
-		"duplicate=P,rate-kbps=R,seed=S\n"
+		"duplicate=P,tamper=P,\n"
+		"                  rate-kbps=R,seed=S (applied after SRTP)\n"
 		"  --relay-only    media only through the TURN relay (the "
 		"peer never learns\n"
 		"                  your address); also set by the contract's "
@@ -90,6 +92,10 @@ static void join_usage(FILE *f)
 		"(default 60)\n"
 		"  --rekey-seconds N  step the SFrame key ratchet every N "
 		"seconds (default 600)\n"
+		"  --status MODE   the status line: auto (refreshed in place "
+		"on "
+		"a terminal),\n"
+		"                  lines (one line a second) or off\n"
 		"  --psnr-every N  measure PSNR on every N-th picture only "
 		"(default 1; it costs\n"
 		"                  about as much CPU as decoding)\n"
@@ -162,7 +168,7 @@ static bool parse_impair(const char *spec, struct hl_link_params *l,
 struct join {
 	/* options */
 	struct common c;
-	const char *video, *audio, *record, *report, *impair;
+	const char *video, *audio, *record, *report, *impair, *status;
 	double seconds;
 	bool relay_only, window, loopback;
 	unsigned timeout_s, rekey_s, psnr_every;
@@ -643,7 +649,7 @@ static int show(const char *cmd, struct join *j, uint64_t now)
 }
 
 /* Once a second: a sample for the report and the status line. */
-static void second(struct join *j, uint64_t now, bool tty)
+static void second(struct join *j, uint64_t now, bool tty, bool quiet)
 {
 	struct hl_call_stats st;
 	struct hl_tp_stats ts;
@@ -678,15 +684,17 @@ static void second(struct join *j, uint64_t now, bool tty)
 	if (hl_timeseries_add(&j->ts, &smp))
 		fprintf(stderr, "%s join: out of memory for the report\n",
 			prog);
-	fprintf(stderr,
-		"%s%s | SAS %s | e2ee %s + %s | %s %s | rtt %.0f ms | loss "
-		"%.1f%% | %.0f kbps | %.0f fps | %dx%d%s",
-		tty ? "\r" : "", j->ss.id.name, j->sas,
-		hl_sframe_suite_name(st.suite), ts.srtp_profile,
-		ts.relayed ? "relay" : "direct", ts.remote, st.rtt_ms,
-		100 * st.loss_in, smp.kbps_received, smp.fps, vs.width,
-		vs.height, tty ? "   " : "\n");
-	fflush(stderr);
+	if (!quiet) {
+		fprintf(stderr,
+			"%s%s | SAS %s | e2ee %s + %s | %s %s | rtt %.0f ms | "
+			"loss %.1f%% | %.0f kbps | %.0f fps | %dx%d%s",
+			tty ? "\r" : "", j->ss.id.name, j->sas,
+			hl_sframe_suite_name(st.suite), ts.srtp_profile,
+			ts.relayed ? "relay" : "direct", ts.remote, st.rtt_ms,
+			100 * st.loss_in, smp.kbps_received, smp.fps, vs.width,
+			vs.height, tty ? "   " : "\n");
+		fflush(stderr);
+	}
 	j->last = st;
 	j->shown_in_second = 0;
 }
@@ -723,6 +731,10 @@ static int run_call(const char *cmd, struct join *j,
 				       peer->video.rtx_ssrc};
 	struct hl_tp_event *ev = hl_malloc(sizeof(*ev));
 	bool secure = false, tty = isatty(2);
+	bool quiet = j->status && strcmp(j->status, "off") == 0;
+
+	if (j->status && strcmp(j->status, "lines") == 0)
+		tty = false;
 	uint64_t deadline = hl_clock_now_us() + 20000000;
 	int rc = 1, err;
 
@@ -861,7 +873,7 @@ static int run_call(const char *cmd, struct join *j,
 			goto out_report;
 		}
 		if (now >= j->next_second) {
-			second(j, now, tty);
+			second(j, now, tty, quiet);
 			j->next_second += 1000000;
 		}
 		hl_call_stats(j->call, &st);
@@ -989,6 +1001,8 @@ int cmd_join(int argc, char **argv)
 			    &j->timeout_s),
 			OPT("--rekey-seconds", OPT_U32, 1, 86400,
 			    "a number of seconds from 1 to 86400", &j->rekey_s),
+			OPT("--status", OPT_PATH, 0, 0, "auto, lines or off",
+			    &j->status),
 			OPT("--psnr-every", OPT_U32, 1, 1000,
 			    "a number from 1 to 1000", &j->psnr_every),
 			OPT("--video-size", OPT_SIZE, 0, 0,
@@ -1008,6 +1022,11 @@ int cmd_join(int argc, char **argv)
 	}
 	if (npos != 1) {
 		rc = bad("join", "give the CALL_ID");
+		goto out_free;
+	}
+	if (j->status && strcmp(j->status, "auto") != 0 &&
+	    strcmp(j->status, "lines") != 0 && strcmp(j->status, "off") != 0) {
+		rc = bad("join", "--status takes auto, lines or off");
 		goto out_free;
 	}
 	if (j->impair) {
