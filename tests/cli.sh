@@ -111,6 +111,13 @@ error_names wrong-file "as audio"
 
 check demo-help 0 "$hl" demo --help
 check demo-bad-size 2 "$hl" demo --video-size 7x7
+check join-help 0 "$hl" join --help
+grep -q -- "--relay-only" "$tmp/out" && echo "ok join-help lists --relay-only" || { echo "not ok join-help lists --relay-only"; fails=$((fails + 1)); }
+check join-no-id 2 "$hl" join
+check join-bad-status 2 "$hl" join 0123 --status loud
+check join-bad-impair 2 "$hl" join 0123 --impair loss=2
+grep -q "impair" "$tmp/err" && echo "ok join-bad-impair message" || { echo "not ok join-bad-impair message"; fails=$((fails + 1)); }
+check join-bad-impair-key 2 "$hl" join 0123 --impair colour=red
 
 [ "$fails" = 0 ] && echo "all cli checks passed"
 exit $((fails > 0))
