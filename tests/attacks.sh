@@ -19,25 +19,7 @@ trap cleanup EXIT
 ok() { echo "ok $1"; }
 no() { echo "not ok $1"; fails=$((fails + 1)); }
 
-port=
-start() { # program [args]
-	for try in 1 2 3 4 5; do
-		[ -n "$port" ] || port=$((20000 + $(od -An -N2 -tu2 /dev/urandom) % 20000))
-		"$@" --listen "127.0.0.1:$port" --data "$tmp/data" 2>"$tmp/server.err" &
-		srv_pid=$!
-		for i in $(seq 50); do
-			grep -q "fingerprint" "$tmp/server.err" 2>/dev/null && return 0
-			kill -0 "$srv_pid" 2>/dev/null || break
-			sleep 0.1
-		done
-		kill "$srv_pid" 2>/dev/null; wait "$srv_pid" 2>/dev/null
-		srv_pid=; port=
-	done
-	echo "cannot start the server"; cat "$tmp/server.err"; exit 1
-}
-stop() {
-	kill "$srv_pid"; wait "$srv_pid" 2>/dev/null; srv_pid=
-}
+. "$(dirname "$0")/lib.sh"
 honest() { stop; start "$hld"; }
 attack() { stop; start "$evil" --attack "$1"; }
 
