@@ -29,6 +29,8 @@
 #include <sys/resource.h>
 #include <time.h>
 
+#include "pace.h"
+#include "hotline/net.h"
 #include "hotline/media.h"
 
 #define FPS	    30
@@ -63,24 +65,6 @@ static double cpu_seconds(void)
 	getrusage(RUSAGE_SELF, &ru);
 	return (double)ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6 +
 	       (double)ru.ru_stime.tv_sec + ru.ru_stime.tv_usec / 1e6;
-}
-
-static uint64_t mono_us(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
-}
-
-static void sleep_until(uint64_t t_us)
-{
-	struct timespec ts = {.tv_sec = (time_t)(t_us / 1000000u),
-			      .tv_nsec = (long)(t_us % 1000000u) * 1000};
-
-	while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL) ==
-	       EINTR)
-		;
 }
 
 static int stream_init(struct stream *s, size_t frames)
@@ -153,7 +137,7 @@ static int run_send(const struct options *o, bool pace, struct stream *vs,
 		.kbps = AUDIO_KBPS, .fec = true, .loss_perc = AUDIO_LOSS};
 	uint64_t vframes = (uint64_t)(o->seconds * FPS);
 	uint64_t aframes = (uint64_t)(o->seconds * 1000000 / AUDIO_FRAME);
-	uint64_t k = 0, ak = 0, at, t0 = mono_us();
+	uint64_t k = 0, ak = 0, at, t0 = hl_clock_now_us();
 	void *venc = NULL, *aenc = NULL;
 	struct hl_image *img = NULL;
 	bool video;
@@ -209,7 +193,7 @@ static int run_send(const struct options *o, bool pace, struct stream *vs,
 static int run_recv(const struct options *o, const struct stream *vs,
 		    const struct stream *as, struct counts *c)
 {
-	uint64_t k = 0, ak = 0, at, t0 = mono_us();
+	uint64_t k = 0, ak = 0, at, t0 = hl_clock_now_us();
 	void *vdec = NULL, *adec = NULL;
 	bool video;
 	int err;

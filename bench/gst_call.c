@@ -59,6 +59,8 @@
 #include <gst/webrtc/webrtc.h>
 #include <nice/agent.h>
 
+#include "pace.h"
+#include "hotline/net.h"
 #include "hotline/media.h"
 
 #define WIDTH	    1280
@@ -142,24 +144,6 @@ struct peer {
 	size_t nlat, maxlat;
 	struct recv_result rres;
 };
-
-static uint64_t mono_us(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
-}
-
-static void sleep_until(uint64_t t_us)
-{
-	struct timespec ts = {.tv_sec = (time_t)(t_us / 1000000u),
-			      .tv_nsec = (long)(t_us % 1000000u) * 1000};
-
-	while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL) ==
-	       EINTR)
-		;
-}
 
 static bool write_all(int fd, const void *buf, size_t len)
 {
@@ -279,7 +263,7 @@ static void on_connection_state(GObject *w, GParamSpec *ps, gpointer user)
 	if (st == GST_WEBRTC_PEER_CONNECTION_STATE_CONNECTED) {
 		g_mutex_lock(&p->lock);
 		if (!p->started) {
-			p->sres.connected_us = mono_us();
+			p->sres.connected_us = hl_clock_now_us();
 			p->started = true;
 			g_cond_broadcast(&p->cond);
 		}
@@ -402,7 +386,7 @@ static GstFlowReturn on_video_sample(GstAppSink *sink, gpointer user)
 {
 	struct peer *p = user;
 	GstSample *s = gst_app_sink_pull_sample(sink);
-	uint64_t now = mono_us();
+	uint64_t now = hl_clock_now_us();
 	GstVideoFrame f;
 	struct hl_image img;
 	struct hl_stamp st;
@@ -527,7 +511,7 @@ static gpointer pusher(gpointer user)
 	while (!p->started && !p->stop)
 		g_cond_wait(&p->cond, &p->lock);
 	g_mutex_unlock(&p->lock);
-	t0 = mono_us();
+	t0 = hl_clock_now_us();
 	while (!p->stop && (k < vframes || ak < aframes)) {
 		uint64_t vt = k * 1000000u / FPS, at = ak * AUDIO_FRAME;
 		bool video = k < vframes && (ak >= aframes || vt <= at);
@@ -538,7 +522,7 @@ static gpointer pusher(gpointer user)
 		if (video) {
 			struct hl_image img = {.width = WIDTH,
 					       .height = HEIGHT};
-			struct hl_stamp st = {(uint32_t)k, mono_us()};
+			struct hl_stamp st = {(uint32_t)k, hl_clock_now_us()};
 
 			b = gst_buffer_new_allocate(NULL, vi.size, NULL);
 			gst_buffer_map(b, &m, GST_MAP_WRITE);
@@ -551,7 +535,7 @@ static gpointer pusher(gpointer user)
 			gst_app_src_push_buffer(GST_APP_SRC(vsrc), b);
 			k++;
 		} else {
-			uint64_t now = mono_us();
+			uint64_t now = hl_clock_now_us();
 
 			b = gst_buffer_new_allocate(
 				NULL, HL_AUDIO_FRAME_SAMPLES * 2, NULL);
@@ -804,7 +788,7 @@ static int reap(pid_t pid, uint64_t deadline_us, struct rusage *ru)
 			return WIFEXITED(status) ? WEXITSTATUS(status) : 1;
 		if (r < 0)
 			return 1;
-		if (mono_us() > deadline_us) {
+		if (hl_clock_now_us() > deadline_us) {
 			kill(pid, SIGKILL);
 			wait4(pid, &status, 0, ru);
 			return 1;
@@ -891,7 +875,7 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	fflush(NULL);
-	t_start = mono_us();
+	t_start = hl_clock_now_us();
 	pid_r = fork();
 	if (pid_r == 0) {
 		close(sig[0]);

@@ -95,6 +95,13 @@ wait_both() {
 	wait "$pb"; rb=$?
 	pa=; pb=
 }
+wait_connected() { # NAME a|b: until that side printed "connected" (20 s)
+	for i in $(seq 200); do
+		grep -q "connected" "$tmp/$1.$2.err" 2>/dev/null && return 0
+		sleep 0.1
+	done
+	return 1
+}
 show_errs() { tail -n 5 "$tmp/$1.a.err" "$tmp/$1.b.err"; }
 
 # check NAME MIN_SHARE [extra python]: both reports healthy enough.
@@ -146,10 +153,7 @@ EOF
 id=$(new_call) || { echo "cannot schedule"; cat "$tmp/sched.err"; exit 1; }
 join_both clean "--seconds 8 --rekey-seconds 2 --impair tamper=0.02" \
 	"--seconds 8 --rekey-seconds 2"
-for i in $(seq 200); do
-	grep -q "connected" "$tmp/clean.b.err" 2>/dev/null && break
-	sleep 0.1
-done
+wait_connected clean b
 bport=$(sed -n 's/.*connected, [a-z]* path [0-9.]*:\([0-9]*\) <->.*/\1/p' "$tmp/clean.b.err" | head -n 1)
 if [ -n "$bport" ]; then
 	python3 - "$bport" <<'EOF'
@@ -202,11 +206,8 @@ fi
 # 4. Ctrl-C on one side ends the call on both, cleanly.
 id=$(new_call)
 join_both intr "--seconds 60" "--seconds 60"
-for i in $(seq 200); do
-	grep -q "connected" "$tmp/intr.a.err" 2>/dev/null &&
-		grep -q "connected" "$tmp/intr.b.err" 2>/dev/null && break
-	sleep 0.1
-done
+wait_connected intr a
+wait_connected intr b
 sleep 1
 t0=$(date +%s%N)
 kill -INT "$pa"
@@ -222,11 +223,8 @@ fi
 # 5. A peer killed with SIGKILL is noticed within 5 s.
 id=$(new_call)
 join_both kill "--seconds 60" "--seconds 60"
-for i in $(seq 200); do
-	grep -q "connected" "$tmp/kill.a.err" 2>/dev/null &&
-		grep -q "connected" "$tmp/kill.b.err" 2>/dev/null && break
-	sleep 0.1
-done
+wait_connected kill a
+wait_connected kill b
 sleep 1
 t0=$(date +%s%N)
 kill -KILL "$pb"
