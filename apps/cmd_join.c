@@ -742,15 +742,17 @@ static int run_call(const char *cmd, struct join *j,
 		return fail(cmd, "out of memory");
 	/* Connect first: nothing is sent before SRTP is keyed. */
 	while (!secure) {
-		struct pollfd pfd = {hl_transport_fd(j->tp), POLLIN, 0};
-
 		if (interrupted || hl_clock_now_us() > deadline) {
 			fail(cmd, interrupted
 					  ? "interrupted"
 					  : "could not connect within 20 s");
 			goto out;
 		}
-		poll(&pfd, 1, 20);
+		if (hl_transport_wait(j->tp, 20)) {
+			fail(cmd, "cannot wait for the network: %s",
+			     strerror(errno));
+			goto out;
+		}
 		while (hl_transport_next(j->tp, ev) == 0) {
 			if (ev->kind == HL_TP_FAILED) {
 				fail(cmd, "the connection FAILED: %s",
@@ -824,7 +826,6 @@ static int run_call(const char *cmd, struct join *j,
 	for (;;) {
 		uint64_t now = hl_clock_now_us(), due;
 		struct hl_call_stats st;
-		struct pollfd pfd;
 
 		while (hl_transport_next(j->tp, ev) == 0) {
 			if (ev->kind == HL_TP_FAILED) {
@@ -906,13 +907,16 @@ static int run_call(const char *cmd, struct join *j,
 			goto out_report;
 		}
 		due = next_due(j);
-		pfd.fd = hl_transport_fd(j->tp);
-		pfd.events = POLLIN;
-		pfd.revents = 0;
 		now = hl_clock_now_us();
-		poll(&pfd, 1,
-		     due <= now ? 0
-				: (int)HL_MIN((due - now + 999) / 1000, 20));
+		if (hl_transport_wait(
+			    j->tp,
+			    due <= now ? 0
+				       : (int)HL_MIN((due - now + 999) / 1000,
+						     20))) {
+			fail(cmd, "cannot wait for the network: %s",
+			     strerror(errno));
+			goto out_report;
+		}
 	}
 out_report:
 	if (j->report) {

@@ -218,17 +218,14 @@ static void send_check(const struct sockaddr_in *to)
 	}
 }
 
-/* Poll both fds for up to 20 ms and pump both sides. */
+/* Wait for each side's network up to 10 ms and pump both sides. */
 static void step(struct side *a, struct side *b)
 {
-	struct pollfd p[2];
-	nfds_t n = 0;
-
-	if (a && a->t)
-		p[n++] = (struct pollfd){hl_transport_fd(a->t), POLLIN, 0};
-	if (b && b->t)
-		p[n++] = (struct pollfd){hl_transport_fd(b->t), POLLIN, 0};
-	poll(p, n, 20);
+	if ((a && a->t && hl_transport_wait(a->t, 10) != 0) ||
+	    (b && b->t && hl_transport_wait(b->t, 10) != 0)) {
+		fprintf(stderr, "hl_transport_wait failed\n");
+		abort();
+	}
 	if (stun_fd >= 0)
 		answer_checks();
 	if (a && a->t)

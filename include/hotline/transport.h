@@ -11,11 +11,13 @@
  * byte (RFC 7983).  The peer's DTLS certificate must match the
  * fingerprint of its (authenticated) SDP, else the transport fails.
  *
- * libnice runs in a private thread; received datagrams are queued and
- * handed out by hl_transport_next() in the caller's thread, which also
- * runs DTLS and SRTP.  hl_transport_fd() becomes readable when something
- * is queued; call hl_transport_next() at least every 50 ms anyway (DTLS
- * retransmission timers, consent).
+ * libnice gathers in a private thread; once hl_transport_start() has
+ * started the checks it runs in the caller's thread, inside
+ * hl_transport_wait(), and the caller's thread (the one that called
+ * hl_transport_start) must make every later call.  hl_transport_next()
+ * hands out the received datagrams and runs DTLS and SRTP.  Call
+ * hl_transport_wait() and hl_transport_next() at least every 50 ms
+ * (libnice's timers, DTLS retransmission, consent).
  */
 #ifndef HOTLINE_TRANSPORT_H
 #define HOTLINE_TRANSPORT_H
@@ -81,7 +83,10 @@ int hl_transport_local(struct hl_transport *t, struct hl_transport_params *p,
 int hl_transport_start(struct hl_transport *t,
 		       const struct hl_transport_params *remote) HL_MUST_CHECK;
 
-int hl_transport_fd(const struct hl_transport *t);
+/* Wait up to timeout_ms (-1: no limit) for the network: runs libnice's
+ * sockets and timers once; then call hl_transport_next() until
+ * HL_EAGAIN.  0, or HL_EIO if poll() failed. */
+int hl_transport_wait(struct hl_transport *t, int timeout_ms) HL_MUST_CHECK;
 /* The next event: 0, or HL_EAGAIN when none is pending. */
 int hl_transport_next(struct hl_transport *t,
 		      struct hl_tp_event *ev) HL_MUST_CHECK;

@@ -129,34 +129,39 @@ static const struct shape shapes[] = {
 	{10, 200, 20, 0, 0, 240, 110, 120},
 };
 
-static int wrap_dist(int a, int b, int period)
+/*
+ * Which shape covers each luma texel (-1: none; the last listed wins
+ * where shapes overlap), drawn once shape by shape: testing every shape
+ * at every texel cost most of tex_init's 12 ms, which every process
+ * that renders or checks a picture paid at start.  Shapes wrap around
+ * the texture's edges; none is half a period wide or more.
+ */
+static int8_t shape_map[TEX_H][TEX_W];
+
+static void draw_shapes(void)
 {
-	int d = a - b;
-
-	d %= period;
-	if (d < 0)
-		d += period;
-	return d > period / 2 ? d - period : d;
-}
-
-/* Index of the shape covering luma position (x, y) of the tile, or -1. */
-static int shape_at(int x, int y)
-{
-	int found = -1;
-
+	memset(shape_map, -1, sizeof(shape_map));
 	for (int i = 0; i < (int)HL_ARRAY_SIZE(shapes); i++) {
 		const struct shape *s = &shapes[i];
-		int dx = wrap_dist(x, s->x, TEX_W),
-		    dy = wrap_dist(y, s->y, TEX_H);
+		int x0 = s->w > 0 ? 0 : 1 - s->r, x1 = s->w > 0 ? s->w : s->r;
+		int y0 = s->w > 0 ? 0 : 1 - s->r, y1 = s->w > 0 ? s->h : s->r;
 
-		if (s->w > 0) {
-			if (dx >= 0 && dx < s->w && dy >= 0 && dy < s->h)
-				found = i;
-		} else if (dx * dx + dy * dy < s->r * s->r) {
-			found = i;
+		for (int dy = y0; dy < y1; dy++) {
+			for (int dx = x0; dx < x1; dx++) {
+				if (s->w <= 0 &&
+				    dx * dx + dy * dy >= s->r * s->r)
+					continue;
+				shape_map[(s->y + dy + TEX_H) % TEX_H]
+					 [(s->x + dx + TEX_W) % TEX_W] =
+						 (int8_t)i;
+			}
 		}
 	}
-	return found;
+}
+
+static int shape_at(int x, int y)
+{
+	return shape_map[y][x];
 }
 
 static uint8_t clamp8(double v)
@@ -199,6 +204,7 @@ static void tex_chroma(int cx, int cy, uint8_t *u, uint8_t *v)
 
 static void tex_init(void)
 {
+	draw_shapes();
 	for (int y = 0; y < TEX_H; y++) {
 		for (int x = 0; x < TEX_W; x++)
 			tex_y[y][x] = clamp8(tex_luma(x, y));

@@ -1,13 +1,17 @@
 /*
  * ice.c - ICE (RFC 8445 through libnice's RFC 5245 mode) behind a queue.
  *
- * libnice runs in a private GMainContext iterated by a private thread.
- * Its callbacks (datagram received, gathering done, component state,
- * selected pair) run on that thread (or, for signals libnice emits
- * while an API call returns, on the caller's); they only take our
- * mutex, update the shared state and raise the eventfd.  The caller's
- * thread drains the queue with hl_ice_recv() and never calls into
- * libnice while holding the mutex, so the two locks never nest.
+ * libnice runs in a private GMainContext.  Until the checks start
+ * (hl_ice_start) a private thread iterates it, so that gathering and
+ * TURN allocation go on while the caller runs the key exchange; its
+ * callbacks (datagram received, gathering done, component state,
+ * selected pair) only take our mutex, update the shared state and raise
+ * the eventfd.  hl_ice_start stops that thread and hands the context to
+ * the caller's thread, which from then on iterates it in hl_ice_wait():
+ * the callbacks then run inside that call, and a datagram costs no
+ * thread hand-off, eventfd or futex (on a 720p call that was most of
+ * the receiver's system time).  The caller never calls into libnice
+ * while holding the mutex, so the two locks never nest.
  *
  * Only UDP: no ICE-TCP, TURN over UDP only.  With cfg->loopback the
  * agent's only local address is 127.0.0.1 (tests, and calls on one
@@ -16,6 +20,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netdb.h>
+#include <poll.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <string.h>
@@ -26,6 +31,8 @@
 #include <unistd.h>
 
 #include <nice/agent.h>
+
+#include "hotline/net.h"
 
 #include "ice_internal.h"
 
@@ -44,8 +51,11 @@ struct hl_ice {
 	pthread_t thread;
 	bool thread_started;
 	bool relay_only;
-	bool started; /* caller thread only */
+	bool started;	  /* caller thread only */
+	bool inline_mode; /* the caller's thread owns ctx (after start) */
 	int efd;
+	GPollFD *pfds; /* hl_ice_wait's poll set (inline mode) */
+	gint n_pfds;
 
 	pthread_mutex_t mu;
 	pthread_cond_t cond;
@@ -65,6 +75,9 @@ static void wake_locked(struct hl_ice *ice)
 {
 	uint64_t one = 1;
 
+	/* Inline, the caller looks at the queue after each hl_ice_wait(). */
+	if (ice->inline_mode)
+		return;
 	/* Only fails when the counter would overflow: it is readable. */
 	if (write(ice->efd, &one, sizeof(one)) < 0) {
 	}
@@ -305,9 +318,11 @@ static int configure(struct hl_ice *ice, const struct hl_ice_config *cfg,
 	char ip[INET6_ADDRSTRLEN];
 	int err;
 
+	/* No UPnP: asking the LAN's router for a port mapping would tell it
+	 * (and whoever runs it) about the call, and costs a discovery. */
 	g_object_set(ice->agent, "controlling-mode", (gboolean)cfg->controlling,
 		     "ice-tcp", FALSE, "ice-udp", TRUE, "force-relay",
-		     (gboolean)cfg->relay_only, NULL);
+		     (gboolean)cfg->relay_only, "upnp", FALSE, NULL);
 	if (cfg->stun_host) {
 		if (resolve(cfg->stun_host, ip, sizeof(ip))) {
 			*why = "cannot resolve the STUN server's name";
@@ -452,11 +467,48 @@ static gboolean start_close(gpointer data)
 	return G_SOURCE_REMOVE;
 }
 
+/* Stop the private thread (its loop may not be running yet: an idle
+ * source, not g_main_loop_quit(), whose quit before run is lost). */
+static void stop_thread(struct hl_ice *ice)
+{
+	GSource *s = g_idle_source_new();
+
+	g_source_set_callback(s, quit_loop, ice->loop, NULL);
+	g_source_attach(s, ice->ctx);
+	g_source_unref(s);
+	pthread_join(ice->thread, NULL);
+	ice->thread_started = false;
+}
+
+/* The caller's thread takes the context over from the private thread. */
+static int go_inline(struct hl_ice *ice)
+{
+	if (ice->inline_mode)
+		return 0;
+	if (ice->thread_started)
+		stop_thread(ice);
+	if (!g_main_context_acquire(ice->ctx))
+		return HL_EIO;
+	ice->inline_mode = true;
+	return 0;
+}
+
 void hl_ice_free(struct hl_ice *ice)
 {
 	if (!ice)
 		return;
-	if (ice->agent && ice->thread_started) {
+	if (ice->agent && ice->inline_mode) {
+		uint64_t end = hl_clock_now_us() + 1000000;
+
+		/* The close's callback goes to the thread-default context
+		 * at the time of the call: make it ours for the call. */
+		g_main_context_push_thread_default(ice->ctx);
+		nice_agent_close_async(ice->agent, on_closed, ice);
+		g_main_context_pop_thread_default(ice->ctx);
+		while (!ice->closed && hl_clock_now_us() < end)
+			if (hl_ice_wait(ice, 50))
+				break;
+	} else if (ice->agent && ice->thread_started) {
 		struct timespec ts;
 
 		/* Release TURN allocations and stop the timers, on the
@@ -470,27 +522,22 @@ void hl_ice_free(struct hl_ice *ice)
 		}
 		pthread_mutex_unlock(&ice->mu);
 	}
-	if (ice->thread_started) {
-		GSource *s = g_idle_source_new();
-
-		/* An idle source, not g_main_loop_quit(): the loop may not
-		 * be running yet, and a quit before run is lost. */
-		g_source_set_callback(s, quit_loop, ice->loop, NULL);
-		g_source_attach(s, ice->ctx);
-		g_source_unref(s);
-		pthread_join(ice->thread, NULL);
-	}
+	if (ice->thread_started)
+		stop_thread(ice);
 	if (ice->agent)
 		g_object_unref(ice->agent);
 	if (ice->ctx) {
 		/* Let sources the agent left behind run their destructors. */
 		while (g_main_context_iteration(ice->ctx, FALSE)) {
 		}
+		if (ice->inline_mode)
+			g_main_context_release(ice->ctx);
 	}
 	if (ice->loop)
 		g_main_loop_unref(ice->loop);
 	if (ice->ctx)
 		g_main_context_unref(ice->ctx);
+	g_free(ice->pfds);
 	while (ice->q_len) {
 		hl_free(ice->q[ice->q_head]);
 		ice->q_head = (ice->q_head + 1) % HL_ICE_QUEUE;
@@ -503,9 +550,41 @@ void hl_ice_free(struct hl_ice *ice)
 	hl_free(ice);
 }
 
-int hl_ice_fd(const struct hl_ice *ice)
+int hl_ice_wait(struct hl_ice *ice, int timeout_ms)
 {
-	return ice->efd;
+	gint prio = 0, gtimeout = -1, n;
+	bool queued;
+
+	if (!ice->inline_mode) {
+		struct pollfd p = {ice->efd, POLLIN, 0};
+
+		if (poll(&p, 1, timeout_ms) < 0 && errno != EINTR)
+			return HL_EIO;
+		return 0;
+	}
+	pthread_mutex_lock(&ice->mu);
+	queued = ice->q_len > 0;
+	pthread_mutex_unlock(&ice->mu);
+	if (queued)
+		timeout_ms = 0;
+	g_main_context_prepare(ice->ctx, &prio);
+	while ((n = g_main_context_query(ice->ctx, prio, &gtimeout, ice->pfds,
+					 ice->n_pfds)) > ice->n_pfds) {
+		g_free(ice->pfds);
+		ice->pfds = g_new0(GPollFD, n);
+		ice->n_pfds = n;
+	}
+	if (gtimeout >= 0 && (timeout_ms < 0 || gtimeout < timeout_ms))
+		timeout_ms = gtimeout;
+	/* EINTR (a signal such as Ctrl-C) leaves every revents 0: the
+	 * check below then finds nothing ready. */
+	if (g_poll(ice->pfds, (guint)n, timeout_ms) < 0 && errno != EINTR) {
+		g_main_context_check(ice->ctx, prio, ice->pfds, n);
+		return HL_EIO;
+	}
+	if (g_main_context_check(ice->ctx, prio, ice->pfds, n))
+		g_main_context_dispatch(ice->ctx);
+	return 0;
 }
 
 /* ---- local parameters ----------------------------------------------- */
@@ -663,6 +742,10 @@ int hl_ice_start(struct hl_ice *ice, const struct hl_transport_params *remote,
 		err = HL_EPARSE;
 		goto out;
 	}
+	/* From here on the caller's thread runs libnice (hl_ice_wait). */
+	err = go_inline(ice);
+	if (err)
+		goto out;
 	if (!nice_agent_set_remote_credentials(ice->agent, ice->stream,
 					       remote->ufrag, remote->pwd)) {
 		err = HL_EPARSE;
@@ -700,8 +783,9 @@ int hl_ice_recv(struct hl_ice *ice, uint8_t *buf, size_t cap, size_t *len)
 		uint64_t v;
 
 		/* Drained under the lock: a datagram queued after this
-		 * raises the eventfd again. */
-		if (read(ice->efd, &v, sizeof(v)) < 0 && errno != EAGAIN) {
+		 * raises the eventfd again.  Inline it is never raised. */
+		if (!ice->inline_mode && read(ice->efd, &v, sizeof(v)) < 0 &&
+		    errno != EAGAIN) {
 		}
 		err = HL_EAGAIN;
 	}

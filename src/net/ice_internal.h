@@ -3,12 +3,12 @@
  *
  * One NiceAgent (RFC 5245 compatibility, full gathering, consent
  * freshness RFC 7675, UDP only) with one stream of one component
- * (BUNDLE + rtcp-mux), run by a private GMainContext in a private
- * thread.  Datagrams the agent receives are copied into a bounded queue
- * (HL_ICE_QUEUE entries; more are dropped and counted) and an eventfd
- * becomes readable; state changes raise the eventfd too.  Everything
- * here is thread-safe against that agent thread; the functions
- * themselves are called from one caller thread (transport.c).
+ * (BUNDLE + rtcp-mux) in a private GMainContext.  A private thread runs
+ * that context until hl_ice_start(); from then on the caller's thread
+ * runs it inside hl_ice_wait().  Datagrams the agent receives are copied
+ * into a bounded queue (HL_ICE_QUEUE entries; more are dropped and
+ * counted).  All functions are called from one caller thread
+ * (transport.c), the one that called hl_ice_start() from then on.
  */
 #ifndef HOTLINE_NET_ICE_INTERNAL_H
 #define HOTLINE_NET_ICE_INTERNAL_H
@@ -47,8 +47,14 @@ int hl_ice_new(struct hl_ice **out, const struct hl_ice_config *cfg,
  * join the thread, free everything.  NULL is a no-op. */
 void hl_ice_free(struct hl_ice *ice);
 
-/* Readable while datagrams are queued or the state changed. */
-int hl_ice_fd(const struct hl_ice *ice);
+/*
+ * Wait up to timeout_ms (-1: no limit) for something to happen: before
+ * hl_ice_start() for the private thread to queue a datagram or change
+ * the state; after it, run libnice's sources (sockets, timers) in this
+ * thread for one round, which may queue datagrams and change the state.
+ * Returns at once if datagrams are queued.  0, or HL_EIO if poll failed.
+ */
+int hl_ice_wait(struct hl_ice *ice, int timeout_ms) HL_MUST_CHECK;
 
 /*
  * Wait up to timeout_ms for gathering to finish, then fill p's ufrag,

@@ -159,9 +159,11 @@ int hl_transport_start(struct hl_transport *t,
 	return 0;
 }
 
-int hl_transport_fd(const struct hl_transport *t)
+int hl_transport_wait(struct hl_transport *t, int timeout_ms)
 {
-	return hl_ice_fd(t->ice);
+	if (!t)
+		return HL_EINVAL;
+	return hl_ice_wait(t->ice, timeout_ms);
 }
 
 /* ---- the receive side ------------------------------------------------ */
