@@ -3,17 +3,20 @@
  *
  * Parses the command line of DESIGN.md ("hotlined --listen ADDR:PORT
  * --data DIR [--cert F --key F] [--turn-secret S --turn-uri URI]", plus
- * --limit NAME=N to change one of the limits of docs/protocol.md §5.5),
+ * --limit NAME=N to change one of the limits of docs/protocol.md §5.5
+ * and --turn-secret-file F, which keeps the secret out of `ps`),
  * installs SIGINT/SIGTERM handlers that ask the server to stop, and runs
  * hl_server_run() (src/server).  Usage errors exit 2 with one sentence;
  * a server that cannot start exits 1.
  */
+#include <errno.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 
+#include "hotline/base.h"
 #include "hotline/server.h"
 
 static volatile sig_atomic_t stop_flag;
@@ -29,6 +32,8 @@ struct limit_name {
 	size_t off;
 	bool is_size;
 };
+
+#define SECRET_MAX 512 /* bytes of a TURN secret read from a file */
 
 #define LIMIT(f, sz)                                         \
 	{                                                    \
@@ -48,7 +53,7 @@ static void usage(FILE *f)
 {
 	fprintf(f, "usage: hotlined --listen ADDR:PORT --data DIR [--cert F "
 		   "--key F]\n"
-		   "                [--turn-secret S --turn-uri URI] "
+		   "                [--turn-secret-file F --turn-uri URI] "
 		   "[--limit NAME=N]...\n"
 		   "\n"
 		   "The hotline rendezvous and signalling server: WebSocket "
@@ -68,8 +73,14 @@ static void usage(FILE *f)
 		   "default: a self-signed\n"
 		   "                       ECDSA P-256 certificate made in DIR "
 		   "on first start\n"
-		   "  --turn-secret S      coturn's static-auth-secret "
-		   "(use-auth-secret)\n"
+		   "  --turn-secret-file F coturn's static-auth-secret "
+		   "(use-auth-secret), the\n"
+		   "                       first line of F; keep F readable "
+		   "by this user only\n"
+		   "  --turn-secret S      the same on the command line, "
+		   "where every local user\n"
+		   "                       can read it (ps): prefer the "
+		   "file\n"
 		   "  --turn-uri URI       the TURN server clients get, e.g. "
 		   "turn:host:3478\n"
 		   "  --limit NAME=N       change a limit (docs/protocol.md "
@@ -119,6 +130,33 @@ static bool set_limit(struct hl_server_limits *l, const char *arg)
 	return false;
 }
 
+/*
+ * The TURN secret from the first line of path into out (at most
+ * SECRET_MAX bytes, line end removed).  NULL, or why not.
+ */
+static const char *read_secret(const char *path, char out[SECRET_MAX + 2])
+{
+	FILE *f = fopen(path, "r");
+	size_t n;
+
+	if (!f)
+		return strerror(errno);
+	if (!fgets(out, SECRET_MAX + 2, f)) {
+		fclose(f);
+		return "the file is empty";
+	}
+	fclose(f);
+	n = strcspn(out, "\r\n");
+	if (n > SECRET_MAX) {
+		hl_wipe(out, SECRET_MAX + 2);
+		return "the secret is longer than 512 bytes";
+	}
+	out[n] = '\0';
+	if (n == 0)
+		return "its first line is empty";
+	return NULL;
+}
+
 /* ADDR:PORT (ADDR not empty, PORT 0..65535 in digits). */
 static bool listen_ok(const char *s)
 {
@@ -136,6 +174,8 @@ int main(int argc, char **argv)
 {
 	struct hl_server_config cfg = {0};
 	struct sigaction sa;
+	const char *secret_file = NULL;
+	static char secret[SECRET_MAX + 2];
 	int err;
 
 	for (int i = 1; i < argc; i++) {
@@ -160,6 +200,8 @@ int main(int argc, char **argv)
 			dst = &cfg.key_file;
 		else if (strcmp(a, "--turn-secret") == 0)
 			dst = &cfg.turn_secret;
+		else if (strcmp(a, "--turn-secret-file") == 0)
+			dst = &secret_file;
 		else if (strcmp(a, "--turn-uri") == 0)
 			dst = &cfg.turn_uri;
 		else if (strcmp(a, "--limit") == 0) {
@@ -196,8 +238,22 @@ int main(int argc, char **argv)
 				   "0 to 65535, e.g. 0.0.0.0:8443");
 	if (!cfg.cert_file != !cfg.key_file)
 		return usage_error("--cert and --key go together");
+	if (secret_file && cfg.turn_secret)
+		return usage_error("give --turn-secret or --turn-secret-file, "
+				   "not both");
+	if (secret_file) {
+		const char *why = read_secret(secret_file, secret);
+
+		if (why) {
+			fprintf(stderr, "hotlined: cannot use %s: %s.\n",
+				secret_file, why);
+			return 2;
+		}
+		cfg.turn_secret = secret;
+	}
 	if (!cfg.turn_secret != !cfg.turn_uri)
-		return usage_error("--turn-secret and --turn-uri go together");
+		return usage_error("--turn-secret (or --turn-secret-file) and "
+				   "--turn-uri go together");
 
 	umask(077); /* the store says who meets whom: owner only */
 	memset(&sa, 0, sizeof(sa));
@@ -208,5 +264,6 @@ int main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 
 	err = hl_server_run(&cfg, &stop_flag);
+	hl_wipe(secret, sizeof(secret));
 	return err ? 1 : 0;
 }

@@ -60,7 +60,10 @@ done
 [ -n "$turn_pid" ] || { echo "cannot start turnserver (coturn)"; exit 1; }
 
 . "$(dirname "$0")/lib.sh"
-TURN="--turn-secret $secret --turn-uri turn:127.0.0.1:$tport"
+# The secret from a file (kept out of ps), as a careful operator runs it.
+printf '%s\n' "$secret" >"$tmp/turn-secret"
+chmod 600 "$tmp/turn-secret"
+TURN="--turn-secret-file $tmp/turn-secret --turn-uri turn:127.0.0.1:$tport"
 
 start "$hld" $TURN
 export HOTLINE_SERVER="wss://127.0.0.1:$port"

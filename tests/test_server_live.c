@@ -1144,7 +1144,7 @@ static int run_cli(const char *const *args, char *err, size_t cap)
 
 static int test_live_cli(void)
 {
-	static const char *const bad[][8] = {
+	static const char *const bad[][10] = {
 		{NULL},
 		{"--listen", "127.0.0.1:0", NULL},
 		{"--data", "/tmp/x", NULL},
@@ -1160,6 +1160,14 @@ static int test_live_cli(void)
 		 "idle_s=0", NULL},
 		{"--frobnicate", NULL},
 		{"--listen", NULL},
+		{"--listen", "127.0.0.1:0", "--data", "/tmp/x",
+		 "--turn-secret-file", "/nonexistent/secret", "--turn-uri",
+		 "turn:x", NULL},
+		{"--listen", "127.0.0.1:0", "--data", "/tmp/x",
+		 "--turn-secret-file", "/dev/null", "--turn-uri", "turn:x",
+		 NULL},
+		{"--listen", "127.0.0.1:0", "--data", "/tmp/x",
+		 "--turn-secret-file", "/dev/null", "--turn-secret", "s", NULL},
 	};
 	static const char *const help[] = {"--help", NULL};
 	static const char *const version[] = {"--version", NULL};
