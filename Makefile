@@ -4,11 +4,9 @@
 #   make check    the full test suite (+ ASan/UBSan run + fuzz smoke run)
 #   make fuzz     longer libFuzzer runs (FUZZ_SECONDS per target)
 #   make bench    benchmarks; results table in bench/README.md
-#   make nat      a call through two NATs in network namespaces (root;
-#                 known to fail in most runs: see tests/nat.sh)
 #   make format   reformat C sources with clang-format
 .POSIX:
-.PHONY: all deps build demo check test asan fuzz-smoke fuzz bench nat format clean
+.PHONY: all deps build demo check test asan fuzz-smoke fuzz bench format clean
 
 BUILD = build
 ASAN = build-asan
@@ -68,10 +66,6 @@ check: test
 
 bench: build
 	bench/run.sh $(BUILD)
-
-nat: build
-	command -v nft >/dev/null || apt-get install -y -q nftables
-	tests/nat.sh $(BUILD)/apps/hotline $(BUILD)/apps/hotlined
 
 format:
 	clang-format -i $$(git ls-files --cached --others --exclude-standard '*.c' '*.h')

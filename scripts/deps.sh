@@ -7,7 +7,7 @@ set -eu
 PKGS="gcc make pkg-config meson ninja-build clang libclang-rt-14-dev llvm
 clang-format libsodium-dev libssl-dev libvpx-dev libopus-dev libjansson-dev
 libwebsockets-dev libsqlite3-dev libnice-dev libsrtp2-dev libsdl2-dev coturn
-time python3 iproute2"
+time python3 iproute2 nftables"
 
 missing=""
 for p in $PKGS; do
