@@ -24,7 +24,9 @@
 # send: Network is unreachable" in its log) and the relayed pairs did not
 # work either: 3 calls in 4 failed with "ICE found no working path"
 # (measured 2026-11-27; with the denial, 10 calls in 10 connected, 4
-# direct and 6 through the relay).
+# direct and 6 through the relay).  First picture 0.55-0.67 s after join
+# starts, direct or relayed (2.2 s before the STUN retransmission timer
+# went down to 100 ms, src/net/ice.c).
 #
 # Needs root (namespaces, nftables).  Usage: tests/nat.sh hotline hotlined [WxH]
 set -u
