@@ -20,7 +20,6 @@
  * glass-to-glass latency exactly.
  */
 #include <errno.h>
-#include <poll.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>

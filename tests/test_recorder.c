@@ -14,7 +14,6 @@
 
 #include "../apps/recorder.h"
 #include "harness.h"
-#include "hotline/net.h"
 
 #define W	    64
 #define H	    64
@@ -104,7 +103,6 @@ static int test_stalled_disk_drops_not_waits(void)
 	struct recorder *r = NULL;
 	struct drainer dr = {0};
 	pthread_t th;
-	uint64_t t0;
 	int rd, dropped = 0, flags;
 
 	HT_ASSERT(mkdtemp(dir));
@@ -117,15 +115,14 @@ static int test_stalled_disk_drops_not_waits(void)
 	HT_ASSERT(rd >= 0);
 	HT_OK(hl_image_new(&img, W, H));
 	HT_OK(recorder_open(&r, path, W, H, 30));
-	t0 = hl_clock_now_us();
 	for (int i = 0; i < 200; i++) {
 		int err = recorder_push(r, img);
 
 		HT_ASSERT(err == 0 || err == HL_EAGAIN);
 		dropped += err == HL_EAGAIN;
 	}
-	/* 200 pushes never waited for the disk (a 64x64 copy each). */
-	HT_ASSERT(hl_clock_now_us() - t0 < 1000000);
+	/* Had a push waited for the disk, it would never have returned:
+	 * nobody reads the FIFO yet. */
 	HT_ASSERT(dropped >= 200 - RECORDER_QUEUE - 20);
 	HT_EQ_INT((long)recorder_dropped(r), (long)dropped);
 	/* Let the disk catch up: a reader drains the FIFO while close
