@@ -249,6 +249,19 @@ static bool log_has(const struct server *s, const char *what)
 	return found;
 }
 
+static int log_count(const struct server *s, const char *what)
+{
+	FILE *f = fopen(s->log, "r");
+	char line[1024];
+	int n = 0;
+
+	while (f && fgets(line, sizeof(line), f))
+		n += strstr(line, what) != NULL;
+	if (f)
+		fclose(f);
+	return n;
+}
+
 /* ---- clients ------------------------------------------------------------ */
 
 static int client(const struct server *s, const struct hl_identity *id,
@@ -723,20 +736,27 @@ static int test_live_sigkill(void)
 		goto out;
 	if (relay_once(a, &alice, b, p1->c.call_id, 3))
 		goto out;
-	/* a relay for an offline party is queued until it comes back */
-	hl_signal_close(b);
-	b = NULL;
+	/* A relay for an offline party is queued until it comes back.  The
+	 * server must have seen bob go first: a relay sent while his closing
+	 * connection still looks live goes down it and is lost (this once
+	 * happened under ASan, when the test did not wait). */
 	{
 		uint8_t got[64], from[32];
 		size_t len = 0;
+		int closed = log_count(&s, ": closed\n");
+		double tc = now_s();
 
+		hl_signal_close(b);
+		b = NULL;
+		while (log_count(&s, ": closed\n") == closed &&
+		       now_s() - tc < 5)
+			usleep(1000);
+		HT_EQ_INT(log_count(&s, ": closed\n"), closed + 1);
 		if (hl_signal_relay_send(a, p1->c.call_id,
 					 (const uint8_t *)"later", 5) ||
 		    client(&s, &bob, true, &b, fp, &why) ||
-		    /* generous: under ASan on a loaded 2-core machine
-		     * 3 s once was not enough */
 		    hl_signal_relay_recv(b, p1->c.call_id, got, sizeof(got),
-					 &len, from, 10000) ||
+					 &len, from, 3000) ||
 		    len != 5 || memcmp(got, "later", 5) != 0)
 			goto out;
 	}
