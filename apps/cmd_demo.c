@@ -381,15 +381,17 @@ int cmd_demo(int argc, char **argv)
 
 		snprintf(path, sizeof(path), "%s/report.json", outdir);
 		if (!text || write_file(path, text) != 0) {
+			rc = fail("demo", "cannot write %s: %s", path,
+				  text ? strerror(errno) : "out of memory");
 			free(text);
-			rc = fail("demo", "cannot write %s", path);
 			goto out;
 		}
 		if (hl_report_html(text, strlen(text), &html) == 0) {
 			snprintf(path, sizeof(path), "%s/report.html", outdir);
 			if (write_file(path, html) != 0)
-				fprintf(stderr, "%s demo: cannot write %s\n",
-					prog, path);
+				fprintf(stderr,
+					"%s demo: cannot write %s: %s\n", prog,
+					path, strerror(errno));
 			hl_free(html);
 		}
 		free(text);

@@ -196,10 +196,8 @@ struct join {
 	struct hl_camera *cam;
 	struct hl_wav_reader *wav_in;
 	struct hl_mic *mic;
-	struct recorder *y4m_out;
-	int rec_w, rec_h;     /* size of the recording */
-	uint64_t rec_skipped; /* pictures of another size, not recorded */
-	struct hl_wav_writer *wav_out;
+	struct recorder *rec; /* --record */
+	bool rec_failed;      /* it stopped; the call went on */
 	struct hl_window *win;
 	struct hl_speaker *spk;
 	bool send_video, send_audio;
@@ -290,20 +288,20 @@ static int open_media(const char *cmd, struct join *j)
 		if (mkdir_p(j->record) != 0)
 			return fail(cmd, "cannot create %s: %s", j->record,
 				    strerror(errno));
+		char vpath[4200], why[4400];
+
+		/* An old picture file goes now: truncating 400 MB of cached
+		 * pages once stalled a call for a few hundred ms (the demo
+		 * run over the last one's files).  The new one is made by
+		 * the recorder's thread at the first picture. */
+		snprintf(vpath, sizeof(vpath), "%s/received.y4m", j->record);
+		if (unlink(vpath) != 0 && errno != ENOENT)
+			return fail(cmd, "cannot replace %s: %s", vpath,
+				    strerror(errno));
 		snprintf(path, sizeof(path), "%s/received.wav", j->record);
-		err = hl_wav_writer_open(&j->wav_out, path);
-		if (err)
-			return fail(cmd, "cannot write %s: %s", path,
-				    strerror(errno));
-		/* The picture file is made at the first picture (its size is
-		 * in the header).  An old one goes now: truncating 400 MB
-		 * of cached pages then stalled the call for a few hundred
-		 * ms, and its buffers never caught up (video 180 ms behind
-		 * instead of 20 in the demo run over the last one's files). */
-		snprintf(path, sizeof(path), "%s/received.y4m", j->record);
-		if (unlink(path) != 0 && errno != ENOENT)
-			return fail(cmd, "cannot replace %s: %s", path,
-				    strerror(errno));
+		if (recorder_open(&j->rec, vpath, path, j->fps, why,
+				  sizeof(why)))
+			return fail(cmd, "%s", why);
 	}
 	if (j->window) {
 		err = hl_speaker_open(&j->spk, &msg);
@@ -318,41 +316,46 @@ static int open_media(const char *cmd, struct join *j)
 	return 0;
 }
 
-static void close_media(struct join *j)
+/* Nonzero when the recording is incomplete. */
+static int close_media(struct join *j)
 {
 	hl_image_free(j->img);
 	hl_y4m_reader_close(j->y4m_in);
 	hl_camera_close(j->cam);
 	hl_wav_reader_close(j->wav_in);
 	hl_mic_close(j->mic);
-	if (j->y4m_out) {
-		uint64_t late = recorder_dropped(j->y4m_out);
+	if (j->rec) {
+		struct recorder_counts n;
+		char why[4400];
 
-		if (late)
+		if (recorder_close(j->rec, &n, why, sizeof(why)) != 0 &&
+		    !j->rec_failed) {
 			fprintf(stderr,
-				"%s join: %llu pictures are not in the "
-				"recording: the disk fell behind (the call "
-				"did not wait for it)\n",
-				prog, (unsigned long long)late);
-		if (recorder_close(j->y4m_out))
+				"%s join: the recording is incomplete: %s\n",
+				prog, why);
+			j->rec_failed = true;
+		}
+		j->rec = NULL;
+		if (n.video_late || n.audio_late)
 			fprintf(stderr,
-				"%s join: the video recording is incomplete: "
-				"writing it failed\n",
-				prog);
+				"%s join: %llu pictures and %llu sound frames "
+				"are not in the recording: the disk fell "
+				"behind (the call did not wait for it)\n",
+				prog, (unsigned long long)n.video_late,
+				(unsigned long long)n.audio_late);
+		if (n.video_resized)
+			fprintf(stderr,
+				"%s join: %llu pictures changed size and are "
+				"not in the recording (a Y4M file has one "
+				"size)\n",
+				prog, (unsigned long long)n.video_resized);
 	}
-	if (j->rec_skipped)
-		fprintf(stderr,
-			"%s join: %llu pictures changed size and are not in "
-			"the recording (a Y4M file has one size)\n",
-			prog, (unsigned long long)j->rec_skipped);
-	if (j->wav_out && hl_wav_writer_close(j->wav_out))
-		fprintf(stderr, "%s join: the sound recording is incomplete\n",
-			prog);
 	hl_window_close(j->win);
 	hl_speaker_close(j->spk);
 	hl_vmeter_free(j->vm);
 	hl_ameter_free(j->am);
 	hl_timeseries_free(&j->ts);
+	return j->rec_failed;
 }
 
 /* Our SDP from the transport's parameters and the SSRCs we will use. */
@@ -602,6 +605,21 @@ static int capture_audio(struct join *j, uint64_t cap)
 	return err;
 }
 
+/* What a push to the recorder returned: a full queue already counted the
+ * frame; an error stops the recording, not the call. */
+static void recorded(struct join *j, int err)
+{
+	const char *why;
+
+	if (!err || err == HL_EAGAIN)
+		return;
+	why = recorder_error(j->rec);
+	fprintf(stderr,
+		"%s join: the recording stopped: %s; the call goes on\n", prog,
+		why ? why : hl_strerror(err));
+	j->rec_failed = true;
+}
+
 static int play(struct join *j, uint64_t now)
 {
 	int16_t pcm[HL_AUDIO_FRAME_SAMPLES];
@@ -610,8 +628,8 @@ static int play(struct join *j, uint64_t now)
 
 	if (!err)
 		err = hl_ameter_frame(j->am, pcm, &ao, now);
-	if (!err && j->wav_out)
-		err = hl_wav_write(j->wav_out, pcm, HL_AUDIO_FRAME_SAMPLES);
+	if (!err && j->rec && !j->rec_failed)
+		recorded(j, recorder_audio(j->rec, pcm));
 	if (!err && j->spk && hl_speaker_play(j->spk, pcm))
 		err = 0; /* a missing sound card does not end the call */
 	return err;
@@ -627,31 +645,8 @@ static int show(const char *cmd, struct join *j, uint64_t now)
 			j->t_first = now;
 		j->shown_in_second++;
 		err = hl_vmeter_frame(j->vm, vo.img, now);
-		if (!err && j->record && !j->y4m_out) {
-			char path[4200];
-
-			snprintf(path, sizeof(path), "%s/received.y4m",
-				 j->record);
-			err = recorder_open(&j->y4m_out, path, vo.img->width,
-					    vo.img->height, j->fps);
-			if (err)
-				return fail(cmd, "cannot write %s: %s", path,
-					    strerror(errno));
-			j->rec_w = vo.img->width;
-			j->rec_h = vo.img->height;
-		}
-		if (!err && j->y4m_out) {
-			/* Y4M has one size: the first picture's. */
-			if (vo.img->width == j->rec_w &&
-			    vo.img->height == j->rec_h)
-				err = recorder_push(j->y4m_out, vo.img);
-			else
-				j->rec_skipped++;
-			/* A full queue leaves the picture out (counted); a
-			 * write error ends the call. */
-			if (err == HL_EAGAIN)
-				err = 0;
-		}
+		if (!err && j->rec && !j->rec_failed)
+			recorded(j, recorder_video(j->rec, vo.img));
 		if (!err && j->window) {
 			const char *msg = NULL;
 
@@ -1098,7 +1093,8 @@ int cmd_join(int argc, char **argv)
 out:
 	hl_call_free(j->call);
 	hl_transport_free(j->tp);
-	close_media(j);
+	if (close_media(j) && rc == 0)
+		rc = 1; /* the call went well, the recording did not */
 	hl_free(j->list);
 	session_close(&j->ss);
 out_free:

@@ -1,14 +1,17 @@
 /*
- * test_recorder.c - join's background Y4M recorder (apps/recorder.h):
- * every picture reaches the file when the disk keeps up; a disk that
- * stops (a FIFO nobody reads) costs pictures, counted, never a wait; a
- * disk that fails (/dev/full) is reported.
+ * test_recorder.c - join's background recorder (apps/recorder.h): every
+ * picture and sound frame reaches its file when the disk keeps up; a disk
+ * that stops (a FIFO nobody reads) costs pictures and sound, counted,
+ * never a wait; a disk that fails (/dev/full) or a file that cannot be
+ * made is reported with the file's name.
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -32,30 +35,68 @@ static void paint(struct hl_image *img, int n)
 	}
 }
 
-static int test_all_pictures_written(void)
+/* Push, waiting while the queue is full (the disk here is fast, but the
+ * machine may be busy); each wait is a frame counted late. */
+static int push_video(struct recorder *r, const struct hl_image *img,
+		      long *late)
 {
-	char dir[] = "/tmp/hl_recorder_XXXXXX", path[64];
-	struct hl_image *img = NULL;
+	int err;
+
+	while ((err = recorder_video(r, img)) == HL_EAGAIN) {
+		++*late;
+		usleep(1000);
+	}
+	return err;
+}
+
+static int push_audio(struct recorder *r, const int16_t *pcm, long *late)
+{
+	int err;
+
+	while ((err = recorder_audio(r, pcm)) == HL_EAGAIN) {
+		++*late;
+		usleep(1000);
+	}
+	return err;
+}
+
+static int test_all_written(void)
+{
+	char dir[] = "/tmp/hl_recorder_XXXXXX", path[64], wav[64], why[256];
+	struct hl_image *img = NULL, *other = NULL;
 	struct recorder *r = NULL;
+	struct recorder_counts cnt;
+	int16_t pcm[HL_AUDIO_FRAME_SAMPLES];
+	long vlate = 0, alate = 0;
 	struct stat st;
 	FILE *f;
-	uint8_t *want, *got;
+	uint8_t *want, *got, last[2 * HL_AUDIO_FRAME_SAMPLES];
 
 	HT_ASSERT(mkdtemp(dir));
 	snprintf(path, sizeof(path), "%s/received.y4m", dir);
+	snprintf(wav, sizeof(wav), "%s/received.wav", dir);
 	HT_OK(hl_image_new(&img, W, H));
-	HT_OK(recorder_open(&r, path, W, H, 30));
-	for (int n = 0; n < 40; n++) {
-		int err;
-
+	HT_OK(hl_image_new(&other, W * 2, H));
+	HT_OK(recorder_open(&r, path, wav, 30, why, sizeof(why)));
+	/* The sound file is there before any picture; the picture file
+	 * waits for the first picture (its size is in the header). */
+	HT_EQ_INT(stat(wav, &st), 0);
+	HT_ASSERT(stat(path, &st) != 0);
+	for (int n = 0; n < 60; n++) {
+		for (int i = 0; i < HL_AUDIO_FRAME_SAMPLES; i++)
+			pcm[i] = (int16_t)(n * 1000 + i - 30000);
+		HT_EQ_INT(push_audio(r, pcm, &alate), 0);
+		if (n >= 40)
+			continue;
 		paint(img, n);
-		/* The queue may be full for a moment: wait, as the disk
-		 * here is fast, and count nothing lost. */
-		while ((err = recorder_push(r, img)) == HL_EAGAIN)
-			usleep(1000);
-		HT_EQ_INT(err, 0);
+		HT_EQ_INT(push_video(r, img, &vlate), 0);
+		if (n == 20) /* another size: left out, counted */
+			HT_EQ_INT(recorder_video(r, other), 0);
 	}
-	HT_EQ_INT(recorder_close(r), 0);
+	HT_EQ_INT(recorder_close(r, &cnt, why, sizeof(why)), 0);
+	HT_EQ_INT((long)cnt.video_late, vlate);
+	HT_EQ_INT((long)cnt.audio_late, alate);
+	HT_EQ_INT((long)cnt.video_resized, 1);
 	HT_EQ_INT(stat(path, &st), 0);
 	HT_EQ_INT((long)st.st_size,
 		  (long)(sizeof(HEADER) - 1 + 40 * FRAME_BYTES));
@@ -74,8 +115,21 @@ static int test_all_pictures_written(void)
 	HT_EQ_MEM(got, want, W * H);
 	free(want);
 	free(got);
+	/* Every sound frame, the last one last (16-bit little-endian). */
+	HT_EQ_INT(stat(wav, &st), 0);
+	HT_EQ_INT((long)st.st_size, 44 + 60 * (long)sizeof(last));
+	f = fopen(wav, "rb");
+	HT_ASSERT(f);
+	HT_EQ_INT(fseek(f, -(long)sizeof(last), SEEK_END), 0);
+	HT_EQ_INT((long)fread(last, 1, sizeof(last), f), (long)sizeof(last));
+	fclose(f);
+	for (int i = 0; i < HL_AUDIO_FRAME_SAMPLES; i++)
+		HT_EQ_INT((int16_t)(last[2 * i] | last[2 * i + 1] << 8),
+			  (int16_t)(59 * 1000 + i - 30000));
 	hl_image_free(img);
+	hl_image_free(other);
 	unlink(path);
+	unlink(wav);
 	rmdir(dir);
 	return 0;
 }
@@ -98,12 +152,14 @@ static void *drain(void *arg)
 
 static int test_stalled_disk_drops_not_waits(void)
 {
-	char dir[] = "/tmp/hl_recorder_XXXXXX", path[64];
+	char dir[] = "/tmp/hl_recorder_XXXXXX", path[64], why[256];
 	struct hl_image *img = NULL;
 	struct recorder *r = NULL;
+	struct recorder_counts cnt;
 	struct drainer dr = {0};
+	int16_t pcm[HL_AUDIO_FRAME_SAMPLES] = {0};
 	pthread_t th;
-	int rd, dropped = 0, flags;
+	int rd, dropped = 0, adropped = 0, flags;
 
 	HT_ASSERT(mkdtemp(dir));
 	snprintf(path, sizeof(path), "%s/fifo", dir);
@@ -114,26 +170,37 @@ static int test_stalled_disk_drops_not_waits(void)
 	rd = open(path, O_RDONLY | O_NONBLOCK);
 	HT_ASSERT(rd >= 0);
 	HT_OK(hl_image_new(&img, W, H));
-	HT_OK(recorder_open(&r, path, W, H, 30));
+	HT_OK(recorder_open(&r, path, "/dev/null", 30, why, sizeof(why)));
 	for (int i = 0; i < 200; i++) {
-		int err = recorder_push(r, img);
+		int err = recorder_video(r, img);
 
 		HT_ASSERT(err == 0 || err == HL_EAGAIN);
 		dropped += err == HL_EAGAIN;
+		err = recorder_audio(r, pcm);
+		HT_ASSERT(err == 0 || err == HL_EAGAIN);
+		adropped += err == HL_EAGAIN;
 	}
 	/* Had a push waited for the disk, it would never have returned:
-	 * nobody reads the FIFO yet. */
+	 * nobody reads the FIFO yet.  The sound waits behind the stalled
+	 * pictures (one disk, one thread) and is left out the same way. */
 	HT_ASSERT(dropped >= 200 - RECORDER_QUEUE - 20);
-	HT_EQ_INT((long)recorder_dropped(r), (long)dropped);
-	/* Let the disk catch up: a reader drains the FIFO while close
-	 * writes everything still queued. */
+	HT_ASSERT(adropped >= 200 - RECORDER_AUDIO_QUEUE - 20);
+	/* The thread makes the file at the first picture: once data is in
+	 * the FIFO, its write end is open and a blocking read sees no EOF
+	 * before close.  Then let the disk catch up: a reader drains the
+	 * FIFO while close writes everything still queued. */
+	HT_EQ_INT(poll(&(struct pollfd){.fd = rd, .events = POLLIN}, 1, 10000),
+		  1);
 	flags = fcntl(rd, F_GETFL);
 	HT_EQ_INT(fcntl(rd, F_SETFL, flags & ~O_NONBLOCK), 0);
 	dr.fd = rd;
 	HT_EQ_INT(pthread_create(&th, NULL, drain, &dr), 0);
-	HT_EQ_INT(recorder_close(r), 0); /* closes the write end: EOF */
+	/* closes the write end: EOF */
+	HT_EQ_INT(recorder_close(r, &cnt, NULL, 0), 0);
 	pthread_join(th, NULL);
 	close(rd);
+	HT_EQ_INT((long)cnt.video_late, (long)dropped);
+	HT_EQ_INT((long)cnt.audio_late, (long)adropped);
 	/* Every picture not dropped is in the file. */
 	HT_EQ_INT((long)dr.total,
 		  (long)(sizeof(HEADER) - 1 +
@@ -148,37 +215,66 @@ static int test_failing_disk_reported(void)
 {
 	struct hl_image *img = NULL;
 	struct recorder *r = NULL;
+	char why[256];
+	const char *e;
 	int err = 0;
 
 	HT_OK(hl_image_new(&img, W, H));
-	HT_OK(recorder_open(&r, "/dev/full", W, H, 30));
+	HT_OK(recorder_open(&r, "/dev/full", NULL, 30, why, sizeof(why)));
+	HT_ASSERT(recorder_error(r) == NULL);
 	/* The header and the first pictures sit in stdio's buffer; the
 	 * error comes once it is flushed, within a few pictures. */
 	for (int i = 0; i < 1000 && (err == 0 || err == HL_EAGAIN); i++) {
-		err = recorder_push(r, img);
+		err = recorder_video(r, img);
 		if (err == HL_EAGAIN)
 			usleep(1000);
 	}
 	HT_EQ_INT(err, HL_EIO);
-	HT_ASSERT(recorder_close(r) != 0);
+	e = recorder_error(r);
+	HT_ASSERT(e && strcmp(e, "cannot write /dev/full: No space left on "
+				 "device") == 0);
+	HT_ASSERT(recorder_close(r, NULL, why, sizeof(why)) != 0);
+	HT_ASSERT(strstr(why, "/dev/full"));
 	hl_image_free(img);
 	return 0;
 }
 
 static int test_open_fails(void)
 {
+	struct hl_image *img = NULL;
 	struct recorder *r = NULL;
+	char why[256];
+	int err = 0;
 
-	HT_ASSERT(recorder_open(&r, "/nonexistent/dir/received.y4m", W, H,
-				30) != 0);
-	HT_EQ_INT(errno, ENOENT);
+	/* The sound file is made at once: its failure is immediate. */
+	HT_ASSERT(recorder_open(&r, "/nonexistent/dir/received.y4m",
+				"/nonexistent/dir/received.wav", 30, why,
+				sizeof(why)) != 0);
 	HT_ASSERT(r == NULL);
-	HT_EQ_INT(recorder_close(NULL), 0);
+	HT_ASSERT(strcmp(why, "cannot write /nonexistent/dir/received.wav: "
+			      "No such file or directory") == 0);
+	HT_EQ_INT(recorder_close(NULL, NULL, NULL, 0), 0);
+	/* The picture file is made by the thread: its failure comes back
+	 * from a later push, with the file's name. */
+	HT_OK(hl_image_new(&img, W, H));
+	HT_OK(recorder_open(&r, "/nonexistent/dir/received.y4m", NULL, 30, why,
+			    sizeof(why)));
+	HT_EQ_INT(recorder_audio(r, (const int16_t[HL_AUDIO_FRAME_SAMPLES]){0}),
+		  HL_EINVAL); /* no sound file */
+	for (int i = 0; i < 1000 && (err == 0 || err == HL_EAGAIN); i++) {
+		err = recorder_video(r, img);
+		usleep(1000);
+	}
+	HT_EQ_INT(err, HL_EIO);
+	HT_ASSERT(recorder_close(r, NULL, why, sizeof(why)) != 0);
+	HT_ASSERT(strcmp(why, "cannot write /nonexistent/dir/received.y4m: "
+			      "No such file or directory") == 0);
+	hl_image_free(img);
 	return 0;
 }
 
 static const struct hl_test tests[] = {
-	HT_TEST(test_all_pictures_written),
+	HT_TEST(test_all_written),
 	HT_TEST(test_stalled_disk_drops_not_waits),
 	HT_TEST(test_failing_disk_reported),
 	HT_TEST(test_open_fails),
