@@ -153,8 +153,13 @@ static int first_picture(struct recorder *r, const struct hl_image *img)
 	for (size_t i = 0; i < RECORDER_QUEUE; i++) {
 		int err = hl_image_new(&r->slot[i], img->width, img->height);
 
-		if (err)
+		if (err) {
+			while (i--) {
+				hl_image_free(r->slot[i]);
+				r->slot[i] = NULL;
+			}
 			return err;
+		}
 	}
 	r->width = img->width;
 	r->height = img->height;
