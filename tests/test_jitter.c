@@ -404,6 +404,65 @@ static int test_abuf_rejects_bad(void)
 	return 0;
 }
 
+/*
+ * A 300 ms stall (the sender's machine paused, or the network): frames
+ * 100-114 arrive together with frame 115.  The buffer grows through the
+ * gap (concealing); its target covers the late arrivals while they are in
+ * its 5 s window.  Then it must come back to the delay it had before: at
+ * a frame a second that took 15 s, and kept a demo call 300 ms behind for
+ * the rest of its 10 s.
+ */
+static int test_abuf_recovers_after_stall(void)
+{
+	struct hl_abuf *b;
+	struct hl_abuf_stats st;
+	uint8_t pkt[40] = {0};
+	uint64_t burst = 20000u * 115 + 25000, back = 0;
+	int64_t before = -1, worst = 0;
+
+	HT_OK(hl_abuf_new(&b, 960, 48000));
+	for (uint64_t t = 0; t < 20000u * 800; t += 1000) {
+		for (int k = 0; k < 800; k++) {
+			uint64_t at = 20000u * (uint64_t)k + 25000;
+
+			if (k >= 100 && k < 115)
+				at = burst;
+			if (at == t)
+				HT_OK(hl_abuf_insert(b, 960u * (uint64_t)k, pkt,
+						     sizeof(pkt), t));
+		}
+		if (t % 20000 == 10000) {
+			struct hl_abuf_out o;
+			int64_t over;
+
+			hl_abuf_pull(b, t, &o);
+			hl_abuf_stats(b, &st);
+			if (t < 20000u * 100)
+				before = st.delay_us;
+			if (t < burst)
+				continue;
+			over = (int64_t)st.delay_us - before;
+			worst = HL_MAX(worst, over);
+			if (!back && t > burst + 100000 && over <= 20000)
+				back = t;
+			if (back) /* and it stays there */
+				HT_ASSERT(over <= 40000);
+		}
+	}
+	hl_abuf_stats(b, &st);
+	printf("# a 300 ms stall: the delay grew by %lld ms and was back "
+	       "within 20 ms of the %lld ms before after %.2f s; %llu "
+	       "frames skipped\n",
+	       (long long)worst / 1000, (long long)before / 1000,
+	       back ? (double)(back - burst) / 1e6 : -1.0,
+	       (unsigned long long)st.accelerated);
+	HT_ASSERT(worst >= 250000); /* the stall did grow the buffer */
+	/* the 5 s the late arrivals count, and about a second to shrink */
+	HT_ASSERT(back && back - burst <= 7000000);
+	hl_abuf_free(b);
+	return 0;
+}
+
 static const struct hl_test tests[] = {
 	HT_TEST(test_vbuf_in_order),
 	HT_TEST(test_vbuf_waits_for_retransmission),
@@ -417,6 +476,7 @@ static const struct hl_test tests[] = {
 	HT_TEST(test_abuf_fec_and_conceal),
 	HT_TEST(test_abuf_adapts_to_jitter),
 	HT_TEST(test_abuf_rejects_bad),
+	HT_TEST(test_abuf_recovers_after_stall),
 };
 
 int main(int argc, char **argv)

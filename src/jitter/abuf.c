@@ -15,7 +15,9 @@
  * rebuild a lost frame.  The offset grows by "expanding" (a concealed frame
  * without advancing; only when the frame due is missing anyway) and
  * shrinks by skipping one frame after it stayed a frame above the target
- * for a second.  Playout starts when the first packet has waited O*.
+ * for a second, or every fourth frame while it is more than FAR_OVER_US
+ * above (after a stall).  Playout starts when the first packet has waited
+ * O*.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -25,8 +27,10 @@
 #define WINDOW		250 /* 5 s of 20 ms frames */
 #define SAFETY_US	5000
 #define SHRINK_AFTER_US 1000000
-#define FAR_RESET	25 /* consecutive far-off packets before reset */
-#define UNDERRUN_FRAMES 3  /* concealed frames with nothing buffered */
+#define SHRINK_FAST_US	60000 /* 20 ms dropped in 80: 250 ms a second */
+#define FAR_OVER_US	40000 /* above the target: shrink fast */
+#define FAR_RESET	25    /* consecutive far-off packets before reset */
+#define UNDERRUN_FRAMES 3     /* concealed frames with nothing buffered */
 
 struct aslot {
 	bool used;
@@ -281,13 +285,19 @@ void hl_abuf_pull(struct hl_abuf *b, uint64_t now, struct hl_abuf_out *out)
 		return;
 	}
 
-	/* Too much delay for a second: drop one frame. */
+	/* Too much delay: drop one frame.  A frame over the target for a
+	 * second, one frame a second (each skip is audible, and slow drift
+	 * needs no more); far over it, as after a stall, one every
+	 * SHRINK_FAST_US, or the call would stay that far behind for as many
+	 * seconds as frames. */
 	if (offset > target + frame_us + 10000) {
+		uint64_t wait = offset > target + FAR_OVER_US ? SHRINK_FAST_US
+							      : SHRINK_AFTER_US;
+
 		if (!b->over) {
 			b->over = true;
 			b->over_since = now;
-		} else if (now - b->over_since >= SHRINK_AFTER_US && cur &&
-			   next) {
+		} else if (now - b->over_since >= wait && cur && next) {
 			cur->used = false;
 			b->play_ts += b->spf;
 			b->st.accelerated++;
