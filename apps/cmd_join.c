@@ -198,6 +198,7 @@ struct join {
 	struct hl_mic *mic;
 	struct recorder *rec; /* --record */
 	bool rec_failed;      /* it stopped; the call went on */
+	struct recorder_counts rec_counts;
 	struct hl_window *win;
 	struct hl_speaker *spk;
 	bool send_video, send_audio;
@@ -316,6 +317,35 @@ static int open_media(const char *cmd, struct join *j)
 	return 0;
 }
 
+/* Write what is queued and close the files (once); say what is missing. */
+static void finish_recording(struct join *j)
+{
+	struct recorder_counts *n = &j->rec_counts;
+	char why[4400];
+
+	if (!j->rec)
+		return;
+	if (recorder_close(j->rec, n, why, sizeof(why)) != 0 &&
+	    !j->rec_failed) {
+		fprintf(stderr, "%s join: the recording is incomplete: %s\n",
+			prog, why);
+		j->rec_failed = true;
+	}
+	j->rec = NULL;
+	if (n->video_late || n->audio_late)
+		fprintf(stderr,
+			"%s join: %llu pictures and %llu sound frames are not "
+			"in the recording, which is that much shorter: the "
+			"disk fell behind (the call did not wait for it)\n",
+			prog, (unsigned long long)n->video_late,
+			(unsigned long long)n->audio_late);
+	if (n->video_resized)
+		fprintf(stderr,
+			"%s join: %llu pictures changed size and are not in "
+			"the recording (a Y4M file has one size)\n",
+			prog, (unsigned long long)n->video_resized);
+}
+
 /* Nonzero when the recording is incomplete. */
 static int close_media(struct join *j)
 {
@@ -324,32 +354,7 @@ static int close_media(struct join *j)
 	hl_camera_close(j->cam);
 	hl_wav_reader_close(j->wav_in);
 	hl_mic_close(j->mic);
-	if (j->rec) {
-		struct recorder_counts n;
-		char why[4400];
-
-		if (recorder_close(j->rec, &n, why, sizeof(why)) != 0 &&
-		    !j->rec_failed) {
-			fprintf(stderr,
-				"%s join: the recording is incomplete: %s\n",
-				prog, why);
-			j->rec_failed = true;
-		}
-		j->rec = NULL;
-		if (n.video_late || n.audio_late)
-			fprintf(stderr,
-				"%s join: %llu pictures and %llu sound frames "
-				"are not in the recording: the disk fell "
-				"behind (the call did not wait for it)\n",
-				prog, (unsigned long long)n.video_late,
-				(unsigned long long)n.audio_late);
-		if (n.video_resized)
-			fprintf(stderr,
-				"%s join: %llu pictures changed size and are "
-				"not in the recording (a Y4M file has one "
-				"size)\n",
-				prog, (unsigned long long)n.video_resized);
-	}
+	finish_recording(j);
 	hl_window_close(j->win);
 	hl_speaker_close(j->spk);
 	hl_vmeter_free(j->vm);
@@ -615,8 +620,9 @@ static void recorded(struct join *j, int err)
 		return;
 	why = recorder_error(j->rec);
 	fprintf(stderr,
-		"%s join: the recording stopped: %s; the call goes on\n", prog,
-		why ? why : hl_strerror(err));
+		"%s join: the recording stopped: %s; the call goes on without "
+		"it (free space, or record elsewhere)\n",
+		prog, why ? why : hl_strerror(err));
 	j->rec_failed = true;
 }
 
@@ -938,6 +944,9 @@ static int run_call(const char *cmd, struct join *j,
 		}
 	}
 out_report:
+	finish_recording(j);
+	if (j->rec_failed && rc == 0)
+		rc = 1; /* the call went well, the recording did not */
 	if (j->report) {
 		struct hl_side_report sr;
 		struct hl_tp_stats ts;
@@ -964,6 +973,16 @@ out_report:
 		hl_json_str(&js, "local", ts.local);
 		hl_json_str(&js, "remote", ts.remote);
 		hl_json_bool(&js, "clean_exit", rc == 0);
+		if (j->record) {
+			hl_json_obj_begin(&js, "recording");
+			hl_json_bool(&js, "complete", !j->rec_failed);
+			hl_json_u64(&js, "pictures_left_out",
+				    j->rec_counts.video_late +
+					    j->rec_counts.video_resized);
+			hl_json_u64(&js, "sound_frames_left_out",
+				    j->rec_counts.audio_late);
+			hl_json_obj_end(&js);
+		}
 		hl_json_obj_begin(&js, "setup_ms"); /* since join began */
 		hl_json_num(&js, "key_exchange", ms_since(j, j->t_ake), 1);
 		hl_json_num(&js, "secure", ms_since(j, j->t_secure), 1);

@@ -10,6 +10,7 @@
  */
 #include <errno.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -100,12 +101,15 @@ int recorder_open(struct recorder **out, const char *video_path,
 		  const char *audio_path, int fps, char *why, size_t why_cap)
 {
 	struct recorder *r;
-	int err;
+	sigset_t all, old;
+	int err, rc;
 
 	*out = NULL;
 	if (strlen(video_path) >= PATH_CAP ||
 	    (audio_path && strlen(audio_path) >= PATH_CAP)) {
-		snprintf(why, why_cap, "the recording's path is too long");
+		snprintf(why, why_cap,
+			 "cannot record into %.64s...: the path is too long",
+			 video_path);
 		return HL_EINVAL;
 	}
 	r = hl_calloc(1, sizeof(*r));
@@ -130,10 +134,18 @@ int recorder_open(struct recorder **out, const char *video_path,
 			goto fail;
 		}
 	}
-	if (pthread_create(&r->thread, NULL, writer_main, r) != 0) {
+	/* The thread takes no signals: Ctrl-C is the call's, and a write
+	 * it interrupted (EINTR on a pipe or a network file system) would
+	 * end the recording. */
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	rc = pthread_create(&r->thread, NULL, writer_main, r);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (rc != 0) {
 		err = HL_EIO;
 		snprintf(r->why, sizeof(r->why),
-			 "cannot start the recording's thread");
+			 "cannot start the recording's thread: %s",
+			 strerror(rc));
 		goto fail;
 	}
 	r->thread_started = true;

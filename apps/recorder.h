@@ -15,7 +15,8 @@
  * frames); the thread creates the picture file at the first picture (the
  * size is in its header) and does all the writing.  When the disk falls
  * that far behind, a picture or a sound frame is left out of the file and
- * counted, and the call goes on.
+ * counted, and the call goes on; the file is that much shorter, so from
+ * there on the two files no longer line up in time.
  */
 #ifndef HOTLINE_APPS_RECORDER_H
 #define HOTLINE_APPS_RECORDER_H
@@ -37,7 +38,8 @@ struct recorder_counts {
 /*
  * Start recording: video_path is created (replacing a file there) by the
  * thread at the first picture; audio_path (NULL: no sound) is created now
- * with its header, so that a place we cannot write fails before the call.
+ * with its header, so that a folder we cannot write to fails before the
+ * call (a disk that fills up fails during it, through the pushes).
  * On failure, why holds a sentence naming the file and the reason.
  */
 int recorder_open(struct recorder **out, const char *video_path,
@@ -56,7 +58,8 @@ int recorder_audio(struct recorder *r,
 		   const int16_t pcm[HL_AUDIO_FRAME_SAMPLES]) HL_MUST_CHECK;
 /* The first error as a sentence ("cannot write PATH: REASON"), or NULL. */
 const char *recorder_error(struct recorder *r);
-/* Write what is queued, stop the thread, finish and close the files: 0,
+/* Write what is queued (this waits for the disk to take up to a queue of
+ * each), stop the thread, finish and close the files: 0,
  * or the first error, whose sentence goes to why (both may be NULL, as
  * may counts, which gets what was left out).  NULL is a no-op. */
 int recorder_close(struct recorder *r, struct recorder_counts *counts,

@@ -8,6 +8,9 @@
 #              those: bob counts them as SRTP failures)
 #   impaired   --impair loss=0.05 on both sides: >= 97 % of frames
 #   relay      --relay-only through a coturn this script starts
+#   full disk  bob records into a 3 MB tmpfs: the recording stops with
+#              the file's name, the call goes on, bob exits 1 and his
+#              report says the recording is incomplete
 #   sdp        a server that swaps the DTLS fingerprint inside the signed
 #              SDPs: both sides fail closed with a clear message
 #   ctrl-c     alice interrupted (SIGINT): both end cleanly at once
@@ -28,6 +31,7 @@ cleanup() {
 	for p in $pa $pb $srv_pid $turn_pid; do
 		kill "$p" 2>/dev/null && wait "$p" 2>/dev/null
 	done
+	mountpoint -q "$tmp/small" && umount "$tmp/small"
 	rm -rf "$tmp"
 }
 trap cleanup EXIT
@@ -192,6 +196,36 @@ if [ $ra = 0 ] && [ $rb = 0 ] && check impaired 0.97; then
 	ok "call with 5 % loss"
 else
 	no "call with 5 % loss ($ra $rb)"; show_errs impaired
+fi
+
+# 2b. A disk that fills up during the call: the recording stops, not the
+# call.  (A tmpfs of 3 MB takes about two 720p pictures.)
+mkdir "$tmp/small"
+if mount -t tmpfs -o size=3m tmpfs "$tmp/small"; then
+	id=$(new_call)
+	join_both full "--seconds 5" "--seconds 5 --record $tmp/small"
+	wait_both
+	if [ $ra = 0 ] && [ $rb = 1 ] &&
+		grep -q "the recording stopped: cannot write $tmp/small/received.y4m: No space left on device; the call goes on" "$tmp/full.b.err" &&
+		python3 - "$tmp/full.a.json" "$tmp/full.b.json" <<'EOF'
+import json, sys
+a, b = (json.load(open(p)) for p in sys.argv[1:3])
+got, sent = b["video"]["frames_rendered"], a["video"]["frames_sent"]
+print("  bob: %d/%d frames after the disk filled, recording %s" % (
+      got, sent, b["recording"]))
+sys.exit(0 if sent >= 60 and got >= 0.97 * (sent - 2) and
+         not b["clean_exit"] and not b["recording"]["complete"] and
+         a["clean_exit"] else 1)
+EOF
+	then
+		ok "a full disk stops the recording, not the call"
+	else
+		no "a full disk stops the recording, not the call ($ra $rb)"
+		show_errs full
+	fi
+	umount "$tmp/small"
+else
+	no "mount a 3 MB tmpfs for the full-disk call (run as root)"
 fi
 
 # 3. Relay only, through the coturn above: alice asks with --relay-only,

@@ -12,6 +12,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -22,6 +24,14 @@
 #define H	    64
 #define HEADER	    "YUV4MPEG2 W64 H64 F30:1 Ip A1:1 C420jpeg\n"
 #define FRAME_BYTES (6 + W * H * 3 / 2) /* "FRAME\n" + I420 */
+
+static double now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
 
 static void paint(struct hl_image *img, int n)
 {
@@ -159,52 +169,83 @@ static int test_stalled_disk_drops_not_waits(void)
 	struct drainer dr = {0};
 	int16_t pcm[HL_AUDIO_FRAME_SAMPLES] = {0};
 	pthread_t th;
-	int rd, dropped = 0, adropped = 0, flags;
+	int rd, cap, queued = 0, flags, bad = 0, full = 0, streak = 0;
+	long pushed = 0, dropped = 0, stalled_dropped = 0, adropped = 0;
+	double t0;
 
 	HT_ASSERT(mkdtemp(dir));
 	snprintf(path, sizeof(path), "%s/fifo", dir);
 	HT_EQ_INT(mkfifo(path, 0600), 0);
-	/* A reader that reads nothing yet: the pipe fills (64 KB, about
-	 * ten pictures) and the writer thread blocks, as on a stalled
-	 * disk. */
+	/* A reader that reads nothing yet: the pipe fills and the writer
+	 * thread blocks, as on a stalled disk. */
 	rd = open(path, O_RDONLY | O_NONBLOCK);
 	HT_ASSERT(rd >= 0);
+	cap = fcntl(rd, F_GETPIPE_SZ);
+	HT_ASSERT(cap > 4096);
 	HT_OK(hl_image_new(&img, W, H));
 	HT_OK(recorder_open(&r, path, "/dev/null", 30, why, sizeof(why)));
+	/* Feed pictures until the pipe cannot take another 4 KB write (the
+	 * size of stdio's buffer): from then on the thread is stuck.  No
+	 * assertion may return before the close below, or the thread would
+	 * be left blocked. */
+	t0 = now_s();
+	while (!full && now_s() - t0 < 10) {
+		int err = recorder_video(r, img);
+
+		bad += err != 0 && err != HL_EAGAIN;
+		pushed++;
+		dropped += err == HL_EAGAIN;
+		usleep(1000);
+		full = ioctl(rd, FIONREAD, &queued) == 0 && queued > cap - 4096;
+	}
+	/* Now every picture push finds the queue full or filling, and not
+	 * one may wait: had one waited for the disk, it would never return.
+	 * The thread takes at most the picture it is writing out of the
+	 * queue, so at most a queue's worth gets in. */
 	for (int i = 0; i < 200; i++) {
 		int err = recorder_video(r, img);
 
-		HT_ASSERT(err == 0 || err == HL_EAGAIN);
+		bad += err != 0 && err != HL_EAGAIN;
+		pushed++;
 		dropped += err == HL_EAGAIN;
-		err = recorder_audio(r, pcm);
-		HT_ASSERT(err == 0 || err == HL_EAGAIN);
-		adropped += err == HL_EAGAIN;
+		stalled_dropped += err == HL_EAGAIN;
 	}
-	/* Had a push waited for the disk, it would never have returned:
-	 * nobody reads the FIFO yet.  The sound waits behind the stalled
-	 * pictures (one disk, one thread) and is left out the same way. */
-	HT_ASSERT(dropped >= 200 - RECORDER_QUEUE - 20);
-	HT_ASSERT(adropped >= 200 - RECORDER_AUDIO_QUEUE - 20);
-	/* The thread makes the file at the first picture: once data is in
-	 * the FIFO, its write end is open and a blocking read sees no EOF
-	 * before close.  Then let the disk catch up: a reader drains the
-	 * FIFO while close writes everything still queued. */
-	HT_EQ_INT(poll(&(struct pollfd){.fd = rd, .events = POLLIN}, 1, 10000),
-		  1);
+	/* The sound waits behind the stuck picture (one disk, one thread):
+	 * once the thread is inside that picture's write, every sound frame
+	 * beyond the queue is left out too.  Push until 50 in a row were. */
+	t0 = now_s();
+	while (streak < 50 && now_s() - t0 < 10) {
+		int err = recorder_audio(r, pcm);
+
+		bad += err != 0 && err != HL_EAGAIN;
+		adropped += err == HL_EAGAIN;
+		streak = err == HL_EAGAIN ? streak + 1 : 0;
+		usleep(1000);
+	}
+	/* The thread made the file at the first picture, so a blocking read
+	 * sees no EOF before close.  Let the disk catch up: a reader drains
+	 * the FIFO while close writes everything still queued. */
 	flags = fcntl(rd, F_GETFL);
-	HT_EQ_INT(fcntl(rd, F_SETFL, flags & ~O_NONBLOCK), 0);
+	if (fcntl(rd, F_SETFL, flags & ~O_NONBLOCK) != 0)
+		bad++;
 	dr.fd = rd;
-	HT_EQ_INT(pthread_create(&th, NULL, drain, &dr), 0);
+	if (pthread_create(&th, NULL, drain, &dr) != 0)
+		abort(); /* cannot unblock the writer: stop here */
 	/* closes the write end: EOF */
 	HT_EQ_INT(recorder_close(r, &cnt, NULL, 0), 0);
 	pthread_join(th, NULL);
 	close(rd);
-	HT_EQ_INT((long)cnt.video_late, (long)dropped);
-	HT_EQ_INT((long)cnt.audio_late, (long)adropped);
+	HT_ASSERT(full);
+	HT_EQ_INT(bad, 0);
+	/* Stuck: at most a queue's worth got in. */
+	HT_ASSERT(stalled_dropped >= 200 - RECORDER_QUEUE);
+	HT_EQ_INT(streak, 50);
+	HT_EQ_INT((long)cnt.video_late, dropped);
+	HT_EQ_INT((long)cnt.audio_late, adropped);
 	/* Every picture not dropped is in the file. */
 	HT_EQ_INT((long)dr.total,
 		  (long)(sizeof(HEADER) - 1 +
-			 (size_t)(200 - dropped) * FRAME_BYTES));
+			 (size_t)(pushed - dropped) * FRAME_BYTES));
 	hl_image_free(img);
 	unlink(path);
 	rmdir(dir);

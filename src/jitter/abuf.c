@@ -15,7 +15,7 @@
  * rebuild a lost frame.  The offset grows by "expanding" (a concealed frame
  * without advancing; only when the frame due is missing anyway) and
  * shrinks by skipping one frame after it stayed a frame above the target
- * for a second, or every fourth frame while it is more than FAR_OVER_US
+ * for a second, or every fourth frame while it is more than two frames
  * above (after a stall).  Playout starts when the first packet has waited
  * O*.
  */
@@ -24,13 +24,13 @@
 
 #include "hotline/jitter.h"
 
-#define WINDOW		250 /* 5 s of 20 ms frames */
-#define SAFETY_US	5000
-#define SHRINK_AFTER_US 1000000
-#define SHRINK_FAST_US	60000 /* 20 ms dropped in 80: 250 ms a second */
-#define FAR_OVER_US	40000 /* above the target: shrink fast */
-#define FAR_RESET	25    /* consecutive far-off packets before reset */
-#define UNDERRUN_FRAMES 3     /* concealed frames with nothing buffered */
+#define WINDOW		   250 /* 5 s of 20 ms frames */
+#define SAFETY_US	   5000
+#define SHRINK_AFTER_US	   1000000
+#define SHRINK_FAST_FRAMES 3  /* far over: skip one frame in four */
+#define FAR_OVER_FRAMES	   2  /* frames above the target: shrink fast */
+#define FAR_RESET	   25 /* consecutive far-off packets before reset */
+#define UNDERRUN_FRAMES	   3  /* concealed frames with nothing buffered */
 
 struct aslot {
 	bool used;
@@ -291,8 +291,10 @@ void hl_abuf_pull(struct hl_abuf *b, uint64_t now, struct hl_abuf_out *out)
 	 * SHRINK_FAST_US, or the call would stay that far behind for as many
 	 * seconds as frames. */
 	if (offset > target + frame_us + 10000) {
-		uint64_t wait = offset > target + FAR_OVER_US ? SHRINK_FAST_US
-							      : SHRINK_AFTER_US;
+		uint64_t wait =
+			offset > target + FAR_OVER_FRAMES * frame_us
+				? SHRINK_FAST_FRAMES * (uint64_t)frame_us
+				: SHRINK_AFTER_US;
 
 		if (!b->over) {
 			b->over = true;
@@ -326,6 +328,7 @@ void hl_abuf_pull(struct hl_abuf *b, uint64_t now, struct hl_abuf_out *out)
 			b->st.underruns++;
 			b->started = false;
 			b->dry = 0;
+			b->over = false; /* the new start measures afresh */
 			return;
 		}
 	}
