@@ -285,11 +285,11 @@ void hl_abuf_pull(struct hl_abuf *b, uint64_t now, struct hl_abuf_out *out)
 		return;
 	}
 
-	/* Too much delay: drop one frame.  A frame over the target for a
-	 * second, one frame a second (each skip is audible, and slow drift
-	 * needs no more); far over it, as after a stall, one every
-	 * SHRINK_FAST_US, or the call would stay that far behind for as many
-	 * seconds as frames. */
+	/* Too much delay: drop one frame.  A frame over the target, one
+	 * frame a second (each skip is audible, and slow drift needs no
+	 * more); more than FAR_OVER_FRAMES over it, as after a stall, one
+	 * after every SHRINK_FAST_FRAMES played, or the call would stay that
+	 * far behind for as many seconds as frames. */
 	if (offset > target + frame_us + 10000) {
 		uint64_t wait =
 			offset > target + FAR_OVER_FRAMES * frame_us
