@@ -263,25 +263,31 @@ static int test_stalled_disk_drops_not_waits(void)
 	return 0;
 }
 
+/* Push pictures until the thread's error comes back (at most ~1 s). */
+static int push_until_failure(struct recorder *r, const struct hl_image *img)
+{
+	int err = 0;
+
+	for (int i = 0; i < 1000 && (err == 0 || err == HL_EAGAIN); i++) {
+		err = recorder_video(r, img);
+		usleep(1000);
+	}
+	return err;
+}
+
 static int test_failing_disk_reported(void)
 {
 	struct hl_image *img = NULL;
 	struct recorder *r = NULL;
 	char why[256];
 	const char *e;
-	int err = 0;
 
 	HT_OK(hl_image_new(&img, W, H));
 	HT_OK(recorder_open(&r, "/dev/full", NULL, 30, why, sizeof(why)));
 	HT_ASSERT(recorder_error(r) == NULL);
 	/* The header and the first pictures sit in stdio's buffer; the
 	 * error comes once it is flushed, within a few pictures. */
-	for (int i = 0; i < 1000 && (err == 0 || err == HL_EAGAIN); i++) {
-		err = recorder_video(r, img);
-		if (err == HL_EAGAIN)
-			usleep(1000);
-	}
-	HT_EQ_INT(err, HL_EIO);
+	HT_EQ_INT(push_until_failure(r, img), HL_EIO);
 	e = recorder_error(r);
 	HT_ASSERT(e && strcmp(e, "cannot write /dev/full: No space left on "
 				 "device") == 0);
@@ -296,7 +302,6 @@ static int test_open_fails(void)
 	struct hl_image *img = NULL;
 	struct recorder *r = NULL;
 	char why[256];
-	int err = 0;
 
 	/* The sound file is made at once: its failure is immediate. */
 	HT_ASSERT(recorder_open(&r, "/nonexistent/dir/received.y4m",
@@ -313,11 +318,7 @@ static int test_open_fails(void)
 			    sizeof(why)));
 	HT_EQ_INT(recorder_audio(r, (const int16_t[HL_AUDIO_FRAME_SAMPLES]){0}),
 		  HL_EINVAL); /* no sound file */
-	for (int i = 0; i < 1000 && (err == 0 || err == HL_EAGAIN); i++) {
-		err = recorder_video(r, img);
-		usleep(1000);
-	}
-	HT_EQ_INT(err, HL_EIO);
+	HT_EQ_INT(push_until_failure(r, img), HL_EIO);
 	HT_ASSERT(recorder_close(r, NULL, why, sizeof(why)) != 0);
 	HT_ASSERT(strcmp(why, "cannot write /nonexistent/dir/received.y4m: "
 			      "No such file or directory") == 0);
