@@ -118,7 +118,41 @@ static int send_msg(struct exchange *x, const uint8_t *m, size_t len)
 {
 	memcpy(x->last_out, m, len);
 	x->last_out_len = len;
-	return hl_signal_relay_send(x->s, x->call_id, m, len);
+	return hl_signal_relay_replace(x->s, x->call_id, m, len);
+}
+
+/* The message type of a key-exchange message (1-4), 0 if not one. */
+static int msg_type(const uint8_t *m, size_t len)
+{
+	return len >= 5 && memcmp(m, "HLK\x01", 4) == 0 && m[4] >= 1 &&
+			       m[4] <= 4
+		       ? m[4]
+		       : 0;
+}
+
+/*
+ * The responder got an M1 other than the one it answered: the initiator
+ * started over (a new `join` after an earlier one gave up).  Follow it
+ * with a fresh exchange: nothing of the old one is kept, and a forged M1
+ * can do no more than a server that drops messages (the new exchange is
+ * checked in full).  0, or the exit status.
+ */
+static int restart(const char *cmd, struct exchange *x)
+{
+	int err;
+
+	if (!x->params || ++x->restarts > MAX_RESTARTS)
+		return fail(cmd, "the other party started the key exchange "
+				 "over too often; ask them to run one "
+				 "'hotline join' at a time");
+	hl_ake_free(x->a);
+	x->a = NULL;
+	x->last_in_len = x->last_out_len = 0;
+	err = hl_ake_new(&x->a, x->params);
+	if (err)
+		return fail(cmd, "cannot start the key exchange again: %s",
+			    hl_strerror(err));
+	return 0;
 }
 
 /*
@@ -141,16 +175,22 @@ static void linger(struct exchange *x)
 			return;
 		if (memcmp(from, x->peer, HL_ID_PK_LEN) == 0 &&
 		    len == x->last_in_len && memcmp(in, x->last_in, len) == 0 &&
-		    hl_signal_relay_send(x->s, x->call_id, x->last_out,
-					 x->last_out_len))
+		    hl_signal_relay_replace(x->s, x->call_id, x->last_out,
+					    x->last_out_len))
 			return;
 	}
 }
 
 /*
  * Drive the exchange until it is done or the deadline passes.  The
- * initiator repeats M1 every 2 s until M2 comes (the responder may start
- * later); the responder answers a repeated message with its last reply.
+ * initiator repeats its last message every 2 s of silence (the responder
+ * may start later, or a relay may have been lost); the responder answers a
+ * repeated message with its last reply.  Every message replaces what we
+ * had queued on the server for an offline peer, so repeats never fill the
+ * queue and a restarted exchange never meets the old one's messages
+ * there.  What was already waiting for the initiator when it sent M1 is
+ * an earlier run's and is dropped; the responder ignores anything but M1
+ * until it has one, and follows a new M1 with a new exchange.
  */
 int run_exchange(const char *cmd, struct exchange *x, bool initiator,
 		 uint64_t deadline_ms)
@@ -168,6 +208,9 @@ int run_exchange(const char *cmd, struct exchange *x, bool initiator,
 			return fail(cmd, "cannot start the key exchange: %s",
 				    err == HL_EAUTH ? hl_ake_error(x->a)
 						    : hl_signal_error(x->s));
+		/* The server delivers what was queued for us before it
+		 * answers that request: none of it answers this M1. */
+		hl_signal_relay_discard(x->s, x->call_id);
 	}
 	last_send = hl_clock_now_us() / 1000;
 	while (!hl_ake_done(x->a)) {
@@ -195,8 +238,9 @@ int run_exchange(const char *cmd, struct exchange *x, bool initiator,
 				continue;
 			last_send = now;
 			if (initiator && x->last_out_len &&
-			    hl_signal_relay_send(x->s, x->call_id, x->last_out,
-						 x->last_out_len))
+			    hl_signal_relay_replace(x->s, x->call_id,
+						    x->last_out,
+						    x->last_out_len))
 				return fail(cmd,
 					    "the server stopped relaying: "
 					    "%s",
@@ -208,11 +252,21 @@ int run_exchange(const char *cmd, struct exchange *x, bool initiator,
 				    hl_signal_error(x->s));
 		if (memcmp(from, x->peer, HL_ID_PK_LEN) != 0)
 			continue; /* not from the contract's other party */
+		if (!initiator && !x->last_in_len && msg_type(in, len) != 1)
+			continue; /* left over from an earlier run */
+		if (!initiator && x->last_in_len && msg_type(in, len) == 1 &&
+		    (len != x->last_in_len || memcmp(in, x->last_in, len))) {
+			int rc = restart(cmd, x);
+
+			if (rc)
+				return rc;
+		}
 		if (len == x->last_in_len && memcmp(in, x->last_in, len) == 0) {
 			/* A repeat: the peer missed our reply. */
 			if (x->last_out_len &&
-			    hl_signal_relay_send(x->s, x->call_id, x->last_out,
-						 x->last_out_len))
+			    hl_signal_relay_replace(x->s, x->call_id,
+						    x->last_out,
+						    x->last_out_len))
 				return fail(cmd,
 					    "the server stopped relaying: "
 					    "%s",

@@ -11,6 +11,7 @@
 #include "hotline/contract.h"
 
 #define RESEND_MS      2000
+#define MAX_RESTARTS   8   /* new M1s the responder follows (callsetup.c) */
 #define SLICE_MS       250 /* how often the wait looks at x->stop */
 #define WINDOW_EARLY_S 600 /* the server relays from 10 min before */
 
@@ -25,6 +26,10 @@ struct session {
 struct exchange {
 	struct hl_signal *s;
 	struct hl_ake *a;
+	/* What a was made from: the responder makes a new one when the
+	 * initiator restarts (a new M1). */
+	const struct hl_ake_params *params;
+	unsigned restarts;
 	const uint8_t *call_id;
 	const uint8_t *peer;
 	uint8_t last_in[HL_AKE_MSG_MAX], last_out[HL_AKE_MSG_MAX];

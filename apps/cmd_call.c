@@ -550,6 +550,7 @@ int cmd_verify(int argc, char **argv)
 			  hl_strerror(err));
 		goto out;
 	}
+	x.params = &p;
 	x.s = ss.s;
 	x.call_id = b->c.call_id;
 	x.peer = peer;

@@ -472,6 +472,7 @@ static int setup(const char *cmd, struct join *j, struct hl_call_ssrcs *mine,
 		     hl_strerror(err));
 		goto out;
 	}
+	x.params = &ap;
 	x.s = j->ss.s;
 	x.call_id = j->b->c.call_id;
 	x.peer = peer_pk;

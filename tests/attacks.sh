@@ -109,7 +109,21 @@ verify_fails "changed suite (downgrade)"
 honest
 verify_works "suite"
 
-# 6. A third identity trying to join.
+# 6. A forged M1 handed to the responder just before the real one, its
+# answer hidden (what a stale M1 from an abandoned run looks like): the
+# responder follows the real M1, and the exchange completes.
+attack inject-m1
+both_verify 20
+if [ $ra = 0 ] && [ $rb = 0 ] &&
+	[ "$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["sas"])' "$tmp/va")" = \
+	  "$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["sas"])' "$tmp/vb")" ]; then
+	ok "forged M1 before the real one: the exchange completes, same SAS"
+else
+	no "forged M1 before the real one ($ra $rb)"; cat "$tmp/va.err" "$tmp/vb.err"
+fi
+honest
+
+# 7. A third identity trying to join.
 $hl verify "$id" $C --timeout 5 2>"$tmp/err" && no "carol joined" ||
 	ok "third identity refused ($(head -c 70 "$tmp/err"))"
 verify_works "third identity"

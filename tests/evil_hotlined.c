@@ -17,6 +17,12 @@
  *   sdp             swaps the DTLS fingerprint in the SDPs that M1 and
  *                   M2 carry (a man in the middle putting in its own
  *                   certificate)
+ *   inject-m1       hands the responder a forged M1 (the initiator's with
+ *                   another nonce) just before the real one, and hides
+ *                   the responder's answer to it from the initiator (as
+ *                   a stale M1 from an abandoned run would arrive): the
+ *                   responder must follow the real M1, so the exchange
+ *                   still completes
  *
  * usage: evil_hotlined --listen ADDR:PORT --data DIR --attack NAME
  *                      [--turn-secret S --turn-uri URI]
@@ -38,6 +44,7 @@
 static volatile sig_atomic_t stop_flag;
 static const char *attack;
 static struct hl_identity evil;
+static char evil_pk[HL_ID_TEXT_LEN + 1];
 
 /* replay: the first message of each (sender, type) seen */
 #define KEEP 16
@@ -56,6 +63,9 @@ static struct {
 	char pk[HL_ID_TEXT_LEN + 1];
 } who[CONNS];
 static int n_who;
+
+/* inject-m1: the forged M1 went out, its answer was hidden */
+static bool injected, hidden;
 
 static void on_signal(int sig)
 {
@@ -114,8 +124,8 @@ static void evil_bundle(json_t *b)
 	}
 }
 
-/* Rewrite a relayed key-exchange message. */
-static bool evil_relay(json_t *m)
+/* Rewrite a relayed key-exchange message going out on conn. */
+static bool evil_relay(json_t *m, uint64_t conn)
 {
 	const char *from = json_string_value(json_object_get(m, "from"));
 	uint8_t msg[HL_SRV_RELAY_MAX];
@@ -159,6 +169,30 @@ static bool evil_relay(json_t *m)
 		json_object_set_new(m, "payload", b64_json(msg, len));
 		return true;
 	}
+	if (strcmp(attack, "inject-m1") == 0) {
+		/* M1: "HLK" 1 1 call_id[16] hash[32] n suites[2n] e_I[32]
+		 * nonce_I[32] ... */
+		size_t nonce = 54 + 2 * (size_t)msg[53] + 32;
+		char *real;
+
+		if (msg[4] == 1 && !injected && len > nonce) {
+			injected = true;
+			real = json_dumps(m, JSON_COMPACT);
+			msg[nonce] ^= 1;
+			json_object_set_new(m, "payload", b64_json(msg, len));
+			/* the real one right after the forged one */
+			if (!real || hl_server_inject(conn, real))
+				fprintf(stderr, "evil: cannot inject\n");
+			free(real);
+			return true;
+		}
+		if (msg[4] == 2 && injected && !hidden) {
+			hidden = true; /* "from" a stranger: ignored */
+			json_object_set_new(m, "from", json_string(evil_pk));
+			return true;
+		}
+		return false;
+	}
 	if (strcmp(attack, "suite") == 0) {
 		/* M1: "HLK" 1 1 call_id[16] hash[32] n suites...;
 		 * M2: "HLK" 1 2 suite ... */
@@ -185,7 +219,6 @@ static char *on_output(void *ctx, uint64_t conn, const uint8_t *data,
 	size_t i;
 
 	(void)ctx;
-	(void)conn;
 	if (!m)
 		return NULL;
 	type = json_string_value(json_object_get(m, "type"));
@@ -201,7 +234,7 @@ static char *on_output(void *ctx, uint64_t conn, const uint8_t *data,
 		changed = true;
 	}
 	if (type && strcmp(type, "relay") == 0)
-		changed = evil_relay(m);
+		changed = evil_relay(m, conn);
 	if (changed) {
 		char *s = json_dumps(m, JSON_COMPACT);
 
@@ -288,6 +321,7 @@ int main(int argc, char **argv)
 	}
 	if (hl_identity_generate(&evil, "mallory", &rng))
 		return 1;
+	hl_pubkey_to_text(evil.pk, evil_pk);
 	hl_server_set_hooks(&h);
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_signal;

@@ -155,5 +155,49 @@ else
 	cat "$tmp/va.err" "$tmp/vb.err"
 fi
 
+# both_sas: alice's verify (already started, PID $va) and bob's now; true
+# when both succeed with the same SAS.
+both_sas() {
+	$hl verify "$id" $B $PB --json >"$tmp/vb" 2>"$tmp/vb.err"
+	rb=$?
+	wait $va
+	ra=$?
+	[ $ra = 0 ] && [ $rb = 0 ] &&
+		[ "$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["sas"])' "$tmp/va")" = \
+		  "$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["sas"])' "$tmp/vb")" ]
+}
+
+# alice gives up waiting and starts over before bob comes: what her first
+# run left queued on the server is not what bob answers, and neither side
+# sees a false alarm.
+$hl verify "$id" $A $PA --timeout 3 >/dev/null 2>"$tmp/va0.err"
+$hl verify "$id" $A $PA --json --timeout 30 >"$tmp/va" 2>"$tmp/va.err" &
+va=$!
+sleep 1
+if grep -q "did not answer" "$tmp/va0.err" && both_sas; then
+	ok "a key exchange started over completes with the same SAS"
+else
+	no "a key exchange started over ($ra $rb)"
+	cat "$tmp/va0.err" "$tmp/va.err" "$tmp/vb.err"
+fi
+
+# bob comes late, to a server that queues at most 2 relays for him:
+# alice's repeats (one every 2 s) replace each other instead of filling
+# the queue and ending her wait early.
+kill "$srv_pid"
+wait "$srv_pid" 2>/dev/null
+"$hld" --listen "127.0.0.1:$port" --data "$tmp/data" --limit relay_queue=2 \
+	>"$tmp/server.out" 2>"$tmp/server.err" &
+srv_pid=$!
+for i in $(seq 50); do grep -q fingerprint "$tmp/server.err" && break; sleep 0.1; done
+$hl verify "$id" $A $PA --json --timeout 30 >"$tmp/va" 2>"$tmp/va.err" &
+va=$!
+sleep 9
+if both_sas; then
+	ok "a peer 9 s late: the exchange completes (relay queue of 2)"
+else
+	no "a peer 9 s late ($ra $rb)"; cat "$tmp/va.err" "$tmp/vb.err"
+fi
+
 [ "$fails" = 0 ] && echo "all flow checks passed"
 exit $((fails > 0))

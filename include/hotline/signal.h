@@ -75,6 +75,20 @@ int hl_signal_relay_send(struct hl_signal *s,
 			 const uint8_t call_id[HL_CALL_ID_LEN],
 			 const uint8_t *payload, size_t len) HL_MUST_CHECK;
 /*
+ * The same, but when the other party is offline what we queued for them
+ * on this call before is dropped first: a message that supersedes the
+ * earlier ones (each key-exchange message does) never piles up behind
+ * them, nor reaches them after a restart.
+ */
+int hl_signal_relay_replace(struct hl_signal *s,
+			    const uint8_t call_id[HL_CALL_ID_LEN],
+			    const uint8_t *payload, size_t len) HL_MUST_CHECK;
+/* Drop every payload already received for call_id and not yet taken (a
+ * restarted exchange: those answer messages of an earlier run).
+ * Returns how many. */
+size_t hl_signal_relay_discard(struct hl_signal *s,
+			       const uint8_t call_id[HL_CALL_ID_LEN]);
+/*
  * Wait up to timeout_ms for a payload relayed to us for call_id (payloads
  * for other calls stay queued).  *from is the sender's key as the server
  * saw it.  HL_ETIMEOUT when none came.

@@ -862,9 +862,9 @@ out:
 	return err;
 }
 
-int hl_signal_relay_send(struct hl_signal *s,
-			 const uint8_t call_id[HL_CALL_ID_LEN],
-			 const uint8_t *payload, size_t len)
+static int relay_send(struct hl_signal *s,
+		      const uint8_t call_id[HL_CALL_ID_LEN],
+		      const uint8_t *payload, size_t len, bool replace)
 {
 	char cid[33], *p64 = NULL;
 	size_t cap = sodium_base64_ENCODED_LEN(
@@ -885,6 +885,11 @@ int hl_signal_relay_send(struct hl_signal *s,
 			  sodium_base64_VARIANT_URLSAFE_NO_PADDING);
 	hl_call_id_to_text(call_id, cid);
 	fields = json_pack("{s:s, s:s}", "call_id", cid, "payload", p64);
+	if (fields && replace &&
+	    json_object_set_new(fields, "replace", json_true())) {
+		json_decref(fields);
+		fields = NULL;
+	}
 	hl_free(p64);
 	if (!fields)
 		return HL_ENOMEM;
@@ -893,6 +898,20 @@ int hl_signal_relay_send(struct hl_signal *s,
 	if (!err)
 		hl_sig_msg_clear(&reply);
 	return err;
+}
+
+int hl_signal_relay_send(struct hl_signal *s,
+			 const uint8_t call_id[HL_CALL_ID_LEN],
+			 const uint8_t *payload, size_t len)
+{
+	return relay_send(s, call_id, payload, len, false);
+}
+
+int hl_signal_relay_replace(struct hl_signal *s,
+			    const uint8_t call_id[HL_CALL_ID_LEN],
+			    const uint8_t *payload, size_t len)
+{
+	return relay_send(s, call_id, payload, len, true);
 }
 
 int hl_signal_relay_recv(struct hl_signal *s,
@@ -946,6 +965,27 @@ int hl_signal_relay_recv(struct hl_signal *s,
 		}
 		service_once(s, deadline);
 	}
+}
+
+size_t hl_signal_relay_discard(struct hl_signal *s,
+			       const uint8_t call_id[HL_CALL_ID_LEN])
+{
+	struct rx_item **pp = &s->in_head, *it;
+	size_t n = 0;
+
+	s->in_tail = NULL;
+	while ((it = *pp) != NULL) {
+		if (memcmp(it->call_id, call_id, HL_CALL_ID_LEN) != 0) {
+			s->in_tail = it;
+			pp = &it->next;
+			continue;
+		}
+		*pp = it->next;
+		s->in_count--;
+		hl_free(it);
+		n++;
+	}
+	return n;
 }
 
 int hl_signal_turn(struct hl_signal *s, const uint8_t call_id[HL_CALL_ID_LEN],

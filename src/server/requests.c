@@ -529,10 +529,35 @@ static void queue_free(struct hl_srv_core *core, struct hl_srv_relay_queue *q)
 	hl_free(q);
 }
 
-/* Queue a relay for an offline recipient.  0, 1 (refused), or error. */
+/* Drop what the sender `from` has queued in q. */
+static void queue_drop_from(struct hl_srv_core *core,
+			    struct hl_srv_relay_queue *q, const uint8_t *from)
+{
+	struct hl_srv_relay_item **pp = &q->head, *it;
+
+	q->tail = NULL;
+	while ((it = *pp) != NULL) {
+		if (memcmp(it->from, from, HL_ID_PK_LEN) != 0) {
+			q->tail = it;
+			pp = &it->next;
+			continue;
+		}
+		*pp = it->next;
+		q->count--;
+		core->nqueued--;
+		core->queued_bytes -= it->len;
+		hl_free(it);
+	}
+}
+
+/*
+ * Queue a relay for an offline recipient; with replace, what this sender
+ * queued before for that recipient and call goes first.  0, 1 (refused),
+ * or error.
+ */
 static int relay_enqueue(struct hl_srv_core *core, struct hl_srv_conn *c,
 			 int64_t id, const uint8_t key[HL_CALL_ID_LEN + 32],
-			 const uint8_t *payload, size_t len)
+			 const uint8_t *payload, size_t len, bool replace)
 {
 	struct hl_srv_relay_queue *q;
 	struct hl_srv_relay_item *it;
@@ -540,6 +565,8 @@ static int relay_enqueue(struct hl_srv_core *core, struct hl_srv_conn *c,
 	int err;
 
 	q = hl_srv_map_get(&core->queues, key, HL_CALL_ID_LEN + HL_ID_PK_LEN);
+	if (q && replace)
+		queue_drop_from(core, q, c->ident->pk);
 	if (q && q->count >= core->lim.relay_queue)
 		why = "the other party is offline and this call's queue is "
 		      "full";
@@ -591,6 +618,7 @@ static int relay(struct hl_srv_core *core, struct hl_srv_conn *c, int64_t id,
 		 json_t *req)
 {
 	json_t *pv = json_object_get(req, "payload"), *msg = NULL, *o = NULL;
+	json_t *rv = json_object_get(req, "replace");
 	struct hl_srv_contract *sc = hl_malloc(sizeof(*sc));
 	uint8_t *payload = hl_malloc(HL_SRV_RELAY_MAX);
 	uint8_t key[HL_CALL_ID_LEN + HL_ID_PK_LEN];
@@ -608,6 +636,11 @@ static int relay(struct hl_srv_core *core, struct hl_srv_conn *c, int64_t id,
 		err = hl_srv_send_error(core, c, id, "bad_request",
 					"\"payload\" must be a base64url "
 					"string");
+		goto out;
+	}
+	if (rv && !json_is_boolean(rv)) {
+		err = hl_srv_send_error(core, c, id, "bad_request",
+					"\"replace\" must be true or false");
 		goto out;
 	}
 	err = hl_srv_unb64(json_string_value(pv), json_string_length(pv),
@@ -634,7 +667,9 @@ static int relay(struct hl_srv_core *core, struct hl_srv_conn *c, int64_t id,
 	} else {
 		memcpy(key, sc->call_id, HL_CALL_ID_LEN);
 		memcpy(key + HL_CALL_ID_LEN, to, HL_ID_PK_LEN);
-		if ((err = relay_enqueue(core, c, id, key, payload, len)) != 0)
+		err = relay_enqueue(core, c, id, key, payload, len,
+				    json_is_true(rv));
+		if (err)
 			goto out;
 	}
 	hl_srv_logf(core, c, "relay %s: %zu bytes %s", cid, len,
