@@ -23,6 +23,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include <jansson.h>
@@ -212,6 +213,7 @@ struct join {
 	/* setup: when join began, the key exchange ended, SRTP was keyed,
 	 * the first picture was shown */
 	uint64_t t_join, t_ake, t_secure, t_first;
+	double cpu_secure; /* CPU seconds the process had used at t_secure */
 	uint64_t next_video, next_audio, next_pull, next_second;
 	uint64_t video_k;
 	uint64_t shown_in_second, shown;
@@ -219,6 +221,17 @@ struct join {
 	struct hl_vmeter_summary last_v;
 	struct hl_ameter_summary last_a;
 };
+
+/* CPU seconds (user + system, all threads) the process has used. */
+static double cpu_used_s(void)
+{
+	struct rusage ru;
+
+	if (getrusage(RUSAGE_SELF, &ru))
+		return 0;
+	return (double)ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6 +
+	       (double)ru.ru_stime.tv_sec + ru.ru_stime.tv_usec / 1e6;
+}
 
 static bool is_test(const char *src)
 {
@@ -793,6 +806,7 @@ static int run_call(const char *cmd, struct join *j,
 		}
 	}
 	j->t_secure = hl_clock_now_us();
+	j->cpu_secure = cpu_used_s();
 	{
 		struct hl_tp_stats ts;
 
@@ -989,6 +1003,16 @@ out_report:
 		hl_json_num(&js, "secure", ms_since(j, j->t_secure), 1);
 		hl_json_num(&js, "first_picture", ms_since(j, j->t_first), 1);
 		hl_json_obj_end(&js);
+		{
+			double cpu = cpu_used_s();
+
+			/* the whole process, and from secure on (the media) */
+			hl_json_obj_begin(&js, "cpu_s");
+			hl_json_num(&js, "total", cpu, 3);
+			hl_json_num(&js, "call",
+				    j->t_secure ? cpu - j->cpu_secure : 0, 3);
+			hl_json_obj_end(&js);
+		}
 		hl_report_side_fields(&js, &sr);
 		hl_timeseries_json(&js, "timeseries", &j->ts);
 		hl_json_obj_end(&js);

@@ -1,7 +1,9 @@
 #!/bin/sh
 # One-way 720p30 call (alice sends, bob receives), side by side in one run:
 #   - the codec floor: libvpx + libopus alone on the same pictures and tone
-#     frames at the same settings (bench/codec_floor, paced in real time);
+#     frames at the same settings (bench/codec_floor, paced in real time),
+#     and once more with the receiver also running join's meters (stamps,
+#     PSNR, tone marks), to show what measuring costs;
 #   - hotline's own one-way call (hotline_oneway below);
 #   - GStreamer 1.22, plain RTP over UDP (bench/gst_call --transport rtp);
 #   - GStreamer 1.22 webrtcbin, ICE + DTLS-SRTP (gst_call --transport webrtc);
@@ -90,17 +92,21 @@ hotline_oneway() {
 # ---- the runs -----------------------------------------------------------------
 # Each run appends one line "send_cpu recv_cpu g2g_p50 g2g_p95 setup_ms"
 # (a "-" where there is no figure) to $tmp/KIND for the kinds floor,
+# floorm (the floor whose receiver also runs the meters that `join` runs on
+# what it receives: stamps, PSNR on every 30th picture, the tone's marks),
 # hotline, rtp, webrtc, launch.
 
-run_floor() {
+run_floor() { # KIND [--meters]
 	"$build/bench/codec_floor" --side send --seconds "$secs" >"$tmp/fs" &
 	fs_pid=$!
-	"$build/bench/codec_floor" --side recv --seconds "$secs" >"$tmp/fr" &
+	# shellcheck disable=SC2086
+	"$build/bench/codec_floor" --side recv --seconds "$secs" ${2:-} \
+		>"$tmp/fr" &
 	fr_pid=$!
 	wait "$fs_pid"
 	wait "$fr_pid"
 	cat "$tmp/fs" "$tmp/fr"
-	echo "$(jget "$tmp/fs" cpu_s) $(jget "$tmp/fr" cpu_s) - - -" >>"$tmp/floor"
+	echo "$(jget "$tmp/fs" cpu_s) $(jget "$tmp/fr" cpu_s) - - -" >>"$tmp/$1"
 }
 
 run_hotline() {
@@ -189,7 +195,9 @@ echo "== one-way ${secs} s 720p30 call, VP8 1500 kbit/s + Opus 32 kbit/s," \
 r=1
 while [ "$r" -le "$runs" ]; do
 	echo "-- run $r: codec floor (both sides at once, paced in real time)"
-	run_floor
+	run_floor floor
+	echo "-- run $r: codec floor, the receiver also running join's meters"
+	run_floor floorm --meters
 	echo "-- run $r: hotline"
 	run_hotline
 	echo "-- run $r: GStreamer plain RTP (gst_call)"
@@ -231,7 +239,25 @@ echo "| one-way ${secs} s 720p30, median of $runs | send CPU s | recv CPU s |" \
 	"ratio to floor (send / recv) | g2g p50 / p95 ms | setup ms |"
 echo "|---|---|---|---|---|---|"
 row floor "codec floor (libvpx + libopus alone)"
+row floorm "codec floor, receiver with join's meters"
 row hotline "hotline"
 row rtp "GStreamer plain RTP"
 row webrtc "GStreamer webrtcbin"
 row launch "gst-launch RTP, videotestsrc (cross-check)"
+# hotline counted like the floor: only from the moment the call is secure
+# (the floor's figure leaves out its start-up and its preparation too)
+hs=$(med hotline 6)
+hr=$(med hotline 7)
+if [ -n "$hs" ] && [ -n "$hr" ]; then
+	awk -v s="$hs" -v r="$hr" -v fs="$fsend" -v fr="$frecv" \
+		-v fm="$(med floorm 2)" 'BEGIN {
+		printf "\nhotline from the moment the call is secure to its end "
+		printf "(start-up, key exchange, ICE and DTLS left out, as the "
+		printf "floor leaves out its own): send %.2f s, recv %.2f s, ", s, r
+		printf "ratio to the floor %.2f / %.2f", s / fs, r / fr
+		if (fm != "")
+			printf "; recv against the floor with the meters %.2f",
+				r / fm
+		printf "\n"
+	}'
+fi

@@ -19,8 +19,10 @@
  * way the figure is CPU time (getrusage user+sys) of the timed part, one
  * line of JSON on stdout.
  *
+ * --meters (receiving side) also runs join's meters on what is decoded.
+ *
  * usage: codec_floor --side send|recv [--seconds N] [--realtime|--fast]
- *                    [--video-size WxH] [--kbps N]
+ *                    [--meters] [--video-size WxH] [--kbps N]
  */
 #include <errno.h>
 #include <stdio.h>
@@ -32,15 +34,18 @@
 #include "pace.h"
 #include "hotline/net.h"
 #include "hotline/media.h"
+#include "hotline/report.h"
 
-#define FPS	    30
-#define AUDIO_KBPS  32
-#define AUDIO_LOSS  10
-#define AUDIO_FRAME 20000 /* µs */
+#define FPS		 30
+#define AUDIO_KBPS	 32
+#define AUDIO_LOSS	 10
+#define AUDIO_FRAME	 20000 /* µs */
+#define METER_PSNR_EVERY 30    /* as bench/hotline_oneway.sh runs join */
 
 struct options {
 	bool send;
 	bool realtime;
+	bool meters;
 	double seconds;
 	int width, height;
 	unsigned kbps;
@@ -56,6 +61,9 @@ struct stream {
 
 struct counts {
 	uint64_t vframes, vbytes, aframes, abytes;
+	int delay_samples; /* the Opus encoder's look-ahead */
+	struct hl_vmeter_summary vm;
+	struct hl_ameter_summary am;
 };
 
 static double cpu_seconds(void)
@@ -146,8 +154,10 @@ static int run_send(const struct options *o, bool pace, struct stream *vs,
 	err = hl_vp8_encoder.create(&venc, &vc);
 	if (!err)
 		err = hl_opus_encoder.create(&aenc, &ac);
-	if (!err)
+	if (!err) {
+		c->delay_samples = hl_opus_encoder.lookahead(aenc);
 		err = hl_image_new(&img, o->width, o->height);
+	}
 	while (!err && next_event(k, vframes, ak, aframes, &video, &at)) {
 		if (pace)
 			sleep_until(t0 + at);
@@ -189,11 +199,22 @@ static int run_send(const struct options *o, bool pace, struct stream *vs,
 	return err;
 }
 
-/* The receiving side: decode the streams on the same timeline. */
+/*
+ * The receiving side: decode the streams on the same timeline.  With
+ * --meters, each picture and tone frame also goes through the meters that
+ * `hotline join` runs on what it receives (the picture's stamp, PSNR on
+ * every 30th picture as with `--psnr-every 30`, the tone's mark), so that
+ * the floor does the same measuring as the call it is compared with.
+ */
 static int run_recv(const struct options *o, const struct stream *vs,
-		    const struct stream *as, struct counts *c)
+		    const struct stream *as, int delay_samples,
+		    struct counts *c)
 {
 	uint64_t k = 0, ak = 0, at, t0 = hl_clock_now_us();
+	struct hl_audio_out ao = {.kind = HL_AUDIO_DECODED,
+				  .delay_samples = delay_samples};
+	struct hl_vmeter *vm = NULL;
+	struct hl_ameter *am = NULL;
 	void *vdec = NULL, *adec = NULL;
 	bool video;
 	int err;
@@ -201,15 +222,24 @@ static int run_recv(const struct options *o, const struct stream *vs,
 	err = hl_vp8_decoder.create(&vdec);
 	if (!err)
 		err = hl_opus_decoder.create(&adec);
+	if (!err && o->meters) {
+		err = hl_vmeter_new(&vm, FPS, true);
+		if (!err) {
+			hl_vmeter_psnr_every(vm, METER_PSNR_EVERY);
+			err = hl_ameter_new(&am);
+		}
+	}
 	while (!err && next_event(k, vs->n, ak, as->n, &video, &at)) {
 		if (o->realtime)
 			sleep_until(t0 + at);
 		if (video) {
-			const struct hl_image *out;
+			const struct hl_image *out = NULL;
 			size_t len = vs->off[k + 1] - vs->off[k];
 
 			err = hl_vp8_decoder.decode(vdec, vs->data + vs->off[k],
 						    len, &out);
+			if (!err && vm && out)
+				err = hl_vmeter_frame(vm, out, at);
 			c->vframes++;
 			c->vbytes += len;
 			k++;
@@ -219,10 +249,20 @@ static int run_recv(const struct options *o, const struct stream *vs,
 
 			err = hl_opus_decoder.decode(
 				adec, as->data + as->off[ak], len, pcm);
+			if (!err && am)
+				err = hl_ameter_frame(am, pcm, &ao, at);
 			c->aframes++;
 			c->abytes += len;
 			ak++;
 		}
+	}
+	if (vm) {
+		hl_vmeter_summary(vm, 0, &c->vm);
+		hl_vmeter_free(vm);
+	}
+	if (am) {
+		hl_ameter_summary(am, &c->am);
+		hl_ameter_free(am);
 	}
 	if (vdec)
 		hl_vp8_decoder.destroy(vdec);
@@ -260,6 +300,8 @@ static int parse_args(int argc, char **argv, struct options *o)
 			o->realtime = true;
 		} else if (!strcmp(argv[i], "--fast")) {
 			o->realtime = false;
+		} else if (!strcmp(argv[i], "--meters")) {
+			o->meters = true;
 		} else if (!strcmp(argv[i], "--kbps") && i + 1 < argc) {
 			long v = strtol(argv[++i], &end, 10);
 
@@ -293,7 +335,8 @@ int main(int argc, char **argv)
 	if (parse_args(argc, argv, &o)) {
 		fprintf(stderr,
 			"usage: codec_floor --side send|recv [--seconds N] "
-			"[--realtime|--fast] [--video-size WxH] [--kbps N]\n");
+			"[--realtime|--fast] [--meters] [--video-size WxH] "
+			"[--kbps N]\n");
 		return 2;
 	}
 	if (o.send) {
@@ -308,7 +351,7 @@ int main(int argc, char **argv)
 			err = run_send(&o, false, &vs, &as, &prep);
 		t0 = cpu_seconds();
 		if (!err)
-			err = run_recv(&o, &vs, &as, &c);
+			err = run_recv(&o, &vs, &as, prep.delay_samples, &c);
 		cpu = cpu_seconds() - t0;
 		stream_free(&vs);
 		stream_free(&as);
@@ -326,5 +369,14 @@ int main(int argc, char **argv)
 	       o.realtime ? "true" : "false", o.width, o.height, o.kbps, cpu,
 	       (unsigned long long)c.vframes, (unsigned long long)c.vbytes,
 	       (unsigned long long)c.aframes, (unsigned long long)c.abytes);
+	if (o.meters) /* proof that the meters read what they measured */
+		printf("{\"meters\": true, \"pictures_read\": %llu, "
+		       "\"pictures_unreadable\": %llu, \"psnr_db\": %.2f, "
+		       "\"sound_frames\": %llu, \"sound_unreadable\": "
+		       "%llu}\n",
+		       (unsigned long long)(c.vm.frames - c.vm.unreadable),
+		       (unsigned long long)c.vm.unreadable, c.vm.psnr_db,
+		       (unsigned long long)c.am.frames_played,
+		       (unsigned long long)c.am.unreadable);
 	return 0;
 }

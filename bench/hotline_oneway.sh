@@ -3,13 +3,16 @@
 # identities, a countersigned contract, then two `hotline join` processes
 # started together; alice sends the 720p30 test pattern and tone, bob sends
 # nothing and receives.  Prints one line:
-#   send_cpu_s recv_cpu_s g2g_p50_ms g2g_p95_ms setup_ms
-# CPU is user+system of each join process for the whole run (key
-# exchange, ICE, DTLS included); g2g is bob's glass-to-glass video latency
-# (capture stamp to display); setup is bob's time from starting `join` to
-# the first picture shown.  bob compares one picture a second with its
-# reference (PSNR; --psnr-every 30) and reads the stamp of every one, as
-# bench/gst_call does.  Exit status 1 when the call failed.
+#   send_cpu recv_cpu g2g_p50_ms g2g_p95_ms setup_ms send_call recv_call
+# CPU (seconds) is user+system of each join process for the whole run (key
+# exchange, ICE, DTLS included); send_call and recv_call are the part from
+# the moment the call is secure to its end (the reports' cpu_s.call, which
+# like codec_floor's figure leaves out start-up and setup).  g2g is bob's
+# glass-to-glass video latency (capture stamp to display); setup is bob's
+# time from starting `join` to the first picture shown.  bob compares one
+# picture a second with its reference (PSNR; --psnr-every 30) and reads
+# the stamp of every one, as bench/gst_call does.  Exit status 1 when the
+# call failed.
 # Usage: bench/hotline_oneway.sh BUILD_DIR SECONDS
 set -u
 build=$1
@@ -69,10 +72,13 @@ import json, sys
 t = sys.argv[1]
 cpu = [sum(float(x) for x in open(t + "/%s.time" % s).read().split()[-2:])
        for s in "ab"]
+a = json.load(open(t + "/a.json"))
 b = json.load(open(t + "/b.json"))
 v = b["video"]
-print("%.2f %.2f %.1f %.1f %.0f" % (cpu[0], cpu[1], v["latency_ms"]["p50"],
-      v["latency_ms"]["p95"], b["setup_ms"]["first_picture"]))
+print("%.2f %.2f %.1f %.1f %.0f %.2f %.2f" % (cpu[0], cpu[1],
+      v["latency_ms"]["p50"], v["latency_ms"]["p95"],
+      b["setup_ms"]["first_picture"], a["cpu_s"]["call"],
+      b["cpu_s"]["call"]))
 print("hotline_oneway: setup (ms since join) %s" % b["setup_ms"], file=sys.stderr)
 print("hotline_oneway: bob rendered %d frames, PSNR %.2f dB" % (
       v["frames_rendered"], v["psnr_db"]), file=sys.stderr)
