@@ -145,6 +145,10 @@ for me, peer in ((a, b), (b, a)):
         bad.append("%s had SFrame authentication failures" % me["name"])
     if not me["clean_exit"]:
         bad.append("%s did not end cleanly" % me["name"])
+    cpu = me["cpu_s"]
+    if not 0 < cpu["call"] < cpu["total"]:
+        bad.append("%s's report has CPU call %.3f s, total %.3f s" % (
+            me["name"], cpu["call"], cpu["total"]))
 if a["sas"] != b["sas"]:
     bad.append("the SASes differ")
 extra = sys.argv[4]
@@ -240,12 +244,17 @@ else
 	no "relay-only call ($ra $rb)"; show_errs relay; tail -n 20 "$tmp/turn.log"
 fi
 
-# 4. Ctrl-C on one side ends the call on both, cleanly.
+# 4. Ctrl-C on one side ends the call on both, cleanly.  bob also shows
+# what he receives in a window and plays it (SDL's dummy drivers): SDL2 is
+# loaded by the side that opened one, and only by it.
 id=$(new_call)
-join_both intr "--seconds 60" "--seconds 60"
+export SDL_VIDEODRIVER=dummy SDL_AUDIODRIVER=dummy
+join_both intr "--seconds 60" "--seconds 60 --window"
 wait_connected intr a
 wait_connected intr b
 sleep 1
+sdl_a=$(grep -c libSDL2 "/proc/$pa/maps")
+sdl_b=$(grep -c libSDL2 "/proc/$pb/maps")
 t0=$(date +%s%N)
 kill -INT "$pa"
 wait_both
@@ -255,6 +264,12 @@ if [ $ra = 0 ] && [ $rb = 0 ] && [ $ms -le 3000 ] &&
 	ok "Ctrl-C ends the call on both sides ($ms ms)"
 else
 	no "Ctrl-C ($ra $rb after $ms ms)"; show_errs intr
+fi
+if [ "$sdl_a" = 0 ] && [ "$sdl_b" -gt 0 ] &&
+	! grep -q "no window" "$tmp/intr.b.err"; then
+	ok "SDL2 is loaded only by the side with a window"
+else
+	no "SDL2 mapped by alice $sdl_a, by bob $sdl_b times"; show_errs intr
 fi
 
 # 5. A peer killed with SIGKILL is noticed within 5 s.

