@@ -831,6 +831,7 @@ static int run_call(const char *cmd, struct join *j,
 		cc.video_kbps = j->kbps;
 	cc.local = *mine;
 	cc.rekey_us = (uint64_t)j->rekey_s * 1000000;
+	cc.no_red = !peer->audio.red; /* RED only if they accept it */
 	memcpy(cc.cname, j->cname, sizeof(j->cname));
 	j->start_us = hl_clock_now_us();
 	err = hl_call_new(&j->call, &cc, j->start_us);

@@ -217,6 +217,10 @@ struct run {
 	void *hook_ctx;
 };
 
+/* Set before run_init: both peers refuse RED (as when the peer's SDP did
+ * not accept it). */
+static bool run_no_red;
+
 static int run_init(struct run *r, const struct hl_link_params *lp,
 		    uint64_t rekey_us, bool wrong_key)
 {
@@ -239,6 +243,7 @@ static int run_init(struct run *r, const struct hl_link_params *lp,
 		cc.aenc = &mock_aenc_ops;
 		cc.adec = &mock_adec_ops;
 		cc.rekey_us = rekey_us;
+		cc.no_red = run_no_red;
 		err = hl_call_test_keys(cc.role, secret,
 					sizeof(secret) - (wrong_key && i),
 					&cc.keys);
@@ -354,6 +359,56 @@ static int test_lossy_call_recovers(void)
 	HT_ASSERT(b.rtx_received > 0);
 	HT_ASSERT(b.audio_fec > 0);
 	run_free(&r);
+	return 0;
+}
+
+/* Counts the audio packets from 0 to 1 by payload type. */
+struct pt_count {
+	unsigned opus, red;
+};
+
+static bool count_pt(void *ctx, uint8_t *pkt, size_t *len, uint64_t t)
+{
+	struct pt_count *n = ctx;
+
+	(void)t;
+	if (*len > 12 && (pkt[1] & 0x7f) == HL_PT_OPUS)
+		n->opus++;
+	else if (*len > 12 && (pkt[1] & 0x7f) == HL_PT_RED)
+		n->red++;
+	return true;
+}
+
+/* Audio redundancy (RED) goes out under loss, and never when the peer did
+ * not accept it. */
+static int test_red_only_when_accepted(void)
+{
+	struct hl_link_params lp = {.loss = 0.1, .delay_us = 25000};
+	struct hl_call_stats a, b;
+	struct pt_count n;
+	struct run r;
+
+	for (int no_red = 0; no_red < 2; no_red++) {
+		run_no_red = no_red;
+		memset(&n, 0, sizeof(n));
+		HT_OK(run_init(&r, &lp, 0, false));
+		r.hook = count_pt;
+		r.hook_ctx = &n;
+		HT_OK(run_for(&r, 4000000, 5000000));
+		run_no_red = false;
+		hl_call_stats(r.p[0].call, &a);
+		hl_call_stats(r.p[1].call, &b);
+		HT_ASSERT(n.opus + n.red >= 190);
+		if (no_red) {
+			HT_EQ_INT(n.red, 0);
+			HT_EQ_INT(a.audio_red_distance, 0);
+			HT_EQ_INT(b.audio_red_recovered, 0);
+		} else {
+			HT_ASSERT(n.red > n.opus);
+			HT_ASSERT(b.audio_red_recovered > 0);
+		}
+		run_free(&r);
+	}
 	return 0;
 }
 
@@ -662,6 +717,7 @@ static const struct hl_test tests[] = {
 	HT_TEST(test_blackout_recovers_with_keyframe),
 	HT_TEST(test_swapped_picture_ids_fail_closed),
 	HT_TEST(test_far_sequence_jump_is_ignored),
+	HT_TEST(test_red_only_when_accepted),
 	HT_TEST(test_garbage_datagrams),
 	HT_TEST_OOM(test_call_new_oom),
 	HT_TEST(test_bad_config),

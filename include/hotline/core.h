@@ -80,6 +80,9 @@ struct hl_call_config {
 	 * viewers notice, and this never puts it ahead). */
 	uint64_t av_lead_us;
 	uint64_t rekey_us; /* SFrame ratchet period; 0: never */
+	/* The peer did not accept RED (RFC 2198, PT 63) in its SDP: audio
+	 * goes out as plain Opus packets only. */
+	bool no_red;
 	uint64_t rtcp_interval_us;
 	/* Our SSRCs when they were announced before the call was created
 	 * (in the SDP); zero fields are drawn from rng. */

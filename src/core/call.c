@@ -238,7 +238,8 @@ int hl_call_new(struct hl_call **out, const struct hl_call_config *cfg,
 	c->ts_off_video = hl_rng_u32(&cfg->rng);
 	c->picture_id = (uint16_t)(hl_rng_u32(&cfg->rng) & 0x7fff);
 	c->force_key = true;
-	c->red_distance = 1; /* until the peer's reports say otherwise */
+	/* one earlier frame until the peer's reports say otherwise */
+	c->red_distance = cfg->no_red ? 0 : 1;
 	c->next_rtcp_us = now + cfg->rtcp_interval_us / 10;
 	c->next_rekey_us = cfg->rekey_us ? now + cfg->rekey_us : UINT64_MAX;
 	c->hold_until = UINT64_MAX;

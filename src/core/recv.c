@@ -273,6 +273,8 @@ static void apply_target(struct hl_call *c)
  */
 static void adapt_red(struct hl_call *c, uint8_t fraction_lost)
 {
+	if (c->cfg.no_red)
+		return;
 	if (fraction_lost >= 38) {
 		c->red_distance = 2;
 		c->red_clean_reports = 0;
