@@ -299,6 +299,24 @@ else
 	no "SIGKILLed peer (rc $ra after $ms ms)"; tail -n 3 "$tmp/kill.a.err"
 fi
 
+# 5b. The server killed with SIGKILL in the middle of a call: it is needed
+# to set the call up, not to hold it, so the call goes on to its end.
+id=$(new_call)
+join_both srvkill "--seconds 6" "--seconds 6"
+wait_connected srvkill a
+wait_connected srvkill b
+sleep 1
+kill -9 "$srv_pid"
+wait "$srv_pid" 2>/dev/null
+srv_pid=
+wait_both
+if [ $ra = 0 ] && [ $rb = 0 ] && check srvkill 0.97; then
+	ok "the server killed during a call: the call goes on"
+else
+	no "the server killed during a call ($ra $rb)"; show_errs srvkill
+fi
+start "$hld" $TURN
+
 # 6. The SDP's fingerprint swapped in transit: both fail closed.
 id=$(new_call)
 stop
