@@ -1122,6 +1122,63 @@ static int test_relay_queue(void)
 	return 0;
 }
 
+/* "replace": what the sender queued for the offline party goes first,
+ * also when the queue is full; a non-boolean is refused. */
+static int test_relay_replace(void)
+{
+	struct fx f;
+	struct hl_contract_bundle *b;
+	struct hl_srv_stats st;
+	uint64_t ca, cb, cb2;
+	size_t n = 0;
+	uint8_t got[4];
+	json_t *j, *o;
+
+	HT_OK(fx_init(&f));
+	ca = login(&f, &f.a);
+	cb = login(&f, &f.b);
+	b = confirmed(&f, 1, ca, cb);
+	HT_ASSERT(b);
+	hl_srv_core_closed(f.core, cb); /* bob goes offline */
+	f.now += 3000 * US;
+	for (int i = 0; i < 16; i++) { /* a full queue */
+		uint8_t p[2] = {(uint8_t)i, 0xee};
+
+		HT_ASSERT(req_ok(&f, ca, "relay", relay_fields(b, p, 2)));
+		f.now += 60000;
+	}
+	o = relay_fields(b, (const uint8_t *)"new", 3);
+	json_object_set_new(o, "replace", json_true());
+	HT_ASSERT(req_ok(&f, ca, "relay", o));
+	f.now += 60000;
+	hl_srv_core_stats(f.core, &st);
+	HT_EQ_INT(st.relays_queued, 1);
+	HT_EQ_INT(st.relay_queues, 1);
+	HT_EQ_INT(st.relay_bytes, 3);
+	o = relay_fields(b, (const uint8_t *)"x", 1);
+	json_object_set_new(o, "replace", json_string("yes"));
+	HT_ASSERT(req_err(&f, ca, "relay", o, "bad_request"));
+	f.now += 60000;
+	/* bob comes back: only the newest */
+	cb2 = login(&f, &f.b);
+	HT_ASSERT(cb2);
+	j = take_json(&f, cb2);
+	HT_ASSERT(j && strcmp(jstr(j, "type"), "relay") == 0);
+	HT_ASSERT(sodium_base642bin(got, sizeof(got), jstr(j, "payload"),
+				    strlen(jstr(j, "payload")), NULL, &n, NULL,
+				    sodium_base64_VARIANT_URLSAFE_NO_PADDING) ==
+		  0);
+	HT_ASSERT(n == 3 && memcmp(got, "new", 3) == 0);
+	json_decref(j);
+	HT_EQ_INT(pending(&f, cb2), 0);
+	hl_srv_core_stats(f.core, &st);
+	HT_EQ_INT(st.relays_queued, 0);
+	HT_EQ_INT(st.relay_bytes, 0);
+	free(b);
+	fx_free(&f);
+	return 0;
+}
+
 /* ---- TURN --------------------------------------------------------------- */
 
 static int test_turn_password_vector(void)
@@ -1671,6 +1728,7 @@ static const struct hl_test tests[] = {
 	HT_TEST(test_open_contract_quota),
 	HT_TEST(test_relay_rules),
 	HT_TEST(test_relay_queue),
+	HT_TEST(test_relay_replace),
 	HT_TEST(test_turn_password_vector),
 	HT_TEST(test_turn),
 	HT_TEST(test_rate_limit_connection),

@@ -562,18 +562,25 @@ static int relay_enqueue(struct hl_srv_core *core, struct hl_srv_conn *c,
 	struct hl_srv_relay_queue *q;
 	struct hl_srv_relay_item *it;
 	const char *why = NULL;
+	unsigned drop_n = 0;
+	size_t drop_bytes = 0;
 	int err;
 
 	q = hl_srv_map_get(&core->queues, key, HL_CALL_ID_LEN + HL_ID_PK_LEN);
-	if (q && replace)
-		queue_drop_from(core, q, c->ident->pk);
-	if (q && q->count >= core->lim.relay_queue)
+	if (q && replace) /* what goes if this one is taken */
+		for (it = q->head; it; it = it->next)
+			if (!memcmp(it->from, c->ident->pk, HL_ID_PK_LEN)) {
+				drop_n++;
+				drop_bytes += it->len;
+			}
+	if (q && q->count - drop_n >= core->lim.relay_queue)
 		why = "the other party is offline and this call's queue is "
 		      "full";
 	else if (!q && core->nqueues >= HL_SRV_QUEUES_MAX)
 		why = "the other party is offline and the server's queues "
 		      "are full";
-	else if (core->queued_bytes + len > HL_SRV_QUEUED_BYTES_MAX)
+	else if (core->queued_bytes - drop_bytes + len >
+		 HL_SRV_QUEUED_BYTES_MAX)
 		why = "the other party is offline and the server's queues "
 		      "are full";
 	if (why) {
@@ -583,6 +590,8 @@ static int relay_enqueue(struct hl_srv_core *core, struct hl_srv_conn *c,
 	it = hl_malloc(sizeof(*it) + len);
 	if (!it)
 		return HL_ENOMEM;
+	if (drop_n)
+		queue_drop_from(core, q, c->ident->pk);
 	it->next = NULL;
 	it->expires = core->now + (uint64_t)core->lim.relay_ttl_s * US;
 	memcpy(it->from, c->ident->pk, HL_ID_PK_LEN);
