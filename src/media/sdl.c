@@ -113,14 +113,14 @@ static int sdl_load(void)
 			 dlerror());
 		return HL_EUNSUPPORTED;
 	}
-#define SDL_LOOKUP(name)                                              \
-	sdl.name = (__typeof__(sdl.name))dlsym(lib, "SDL_" #name);    \
-	if (!sdl.name) {                                              \
-		snprintf(sdl_load_error, sizeof(sdl_load_error),      \
-			 "%s lacks SDL_%s (reinstall libsdl2-2.0-0)", \
-			 SDL_LIBRARY, #name);                         \
-		dlclose(lib);                                         \
-		return HL_EUNSUPPORTED;                               \
+#define SDL_LOOKUP(name)                                                  \
+	sdl.name = (__typeof__(sdl.name))dlsym(lib, "SDL_" #name);        \
+	if (!sdl.name) {                                                  \
+		snprintf(sdl_load_error, sizeof(sdl_load_error),          \
+			 "%s lacks SDL_%s: SDL 2.0.5 or later is needed", \
+			 SDL_LIBRARY, #name);                             \
+		dlclose(lib);                                             \
+		return HL_EUNSUPPORTED;                                   \
 	}
 	SDL_FUNCTIONS(SDL_LOOKUP)
 #undef SDL_LOOKUP
@@ -128,10 +128,17 @@ static int sdl_load(void)
 	return 0;
 }
 
-/* What went wrong, after a failed sdl_get() or SDL call. */
+/* What went wrong, after a failed sdl_get() or SDL call: a copy for this
+ * thread, taken under the lock (another thread may be loading). */
 static const char *sdl_error(void)
 {
-	return sdl_loaded ? sdl.GetError() : sdl_load_error;
+	static _Thread_local char copy[sizeof(sdl_load_error)];
+
+	pthread_mutex_lock(&sdl_lock);
+	snprintf(copy, sizeof(copy), "%s",
+		 sdl_loaded ? sdl.GetError() : sdl_load_error);
+	pthread_mutex_unlock(&sdl_lock);
+	return copy;
 }
 
 bool hl_sdl_available(void)
