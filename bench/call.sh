@@ -81,8 +81,9 @@ jget() {
 # hotline_oneway BUILD_DIR: run a one-way CALL_SECONDS call between two
 # `hotline join` processes on 127.0.0.1 (alice sends the test pattern and
 # tone, bob receives) and print one line:
-#   send_cpu_s recv_cpu_s g2g_p50_ms g2g_p95_ms setup_ms
-# (setup: from `join` to bob's first rendered picture).  Print nothing or
+#   send_cpu_s recv_cpu_s g2g_p50_ms g2g_p95_ms setup_ms send_call recv_call
+# (setup: from `join` to bob's first rendered picture; the last two: CPU
+# from the moment the call is secure, as the floor counts its own).  Print nothing or
 # return non-zero while it cannot run; the row then reads "pending".
 # (bench/hotline_oneway.sh does it: hotlined, identities, a contract.)
 hotline_oneway() {
@@ -91,7 +92,8 @@ hotline_oneway() {
 
 # ---- the runs -----------------------------------------------------------------
 # Each run appends one line "send_cpu recv_cpu g2g_p50 g2g_p95 setup_ms"
-# (a "-" where there is no figure) to $tmp/KIND for the kinds floor,
+# (hotline's adds "send_call recv_call"; a "-" where there is no figure)
+# to $tmp/KIND for the kinds floor,
 # floorm (the floor whose receiver also runs the meters that `join` runs on
 # what it receives: stamps, PSNR on every 30th picture, the tone's marks),
 # hotline, rtp, webrtc, launch.
@@ -248,14 +250,14 @@ row launch "gst-launch RTP, videotestsrc (cross-check)"
 # (the floor's figure leaves out its start-up and its preparation too)
 hs=$(med hotline 6)
 hr=$(med hotline 7)
-if [ -n "$hs" ] && [ -n "$hr" ]; then
+if [ -n "$hs" ] && [ -n "$hr" ] && [ -n "$fsend" ] && [ -n "$frecv" ]; then
 	awk -v s="$hs" -v r="$hr" -v fs="$fsend" -v fr="$frecv" \
 		-v fm="$(med floorm 2)" 'BEGIN {
 		printf "\nhotline from the moment the call is secure to its end "
 		printf "(start-up, key exchange, ICE and DTLS left out, as the "
 		printf "floor leaves out its own): send %.2f s, recv %.2f s, ", s, r
 		printf "ratio to the floor %.2f / %.2f", s / fs, r / fr
-		if (fm != "")
+		if (fm > 0)
 			printf "; recv against the floor with the meters %.2f",
 				r / fm
 		printf "\n"

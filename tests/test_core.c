@@ -389,13 +389,16 @@ static int test_red_only_when_accepted(void)
 	struct run r;
 
 	for (int no_red = 0; no_red < 2; no_red++) {
-		run_no_red = no_red;
+		int err;
+
 		memset(&n, 0, sizeof(n));
-		HT_OK(run_init(&r, &lp, 0, false));
+		run_no_red = no_red;
+		err = run_init(&r, &lp, 0, false);
+		run_no_red = false; /* the calls hold their own copy */
+		HT_OK(err);
 		r.hook = count_pt;
 		r.hook_ctx = &n;
 		HT_OK(run_for(&r, 4000000, 5000000));
-		run_no_red = false;
 		hl_call_stats(r.p[0].call, &a);
 		hl_call_stats(r.p[1].call, &b);
 		HT_ASSERT(n.opus + n.red >= 190);
