@@ -3,10 +3,12 @@
  * identity, server), fetching and checking contracts, local copies, and
  * driving the key exchange over the server's relay.
  */
+#include <assert.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "callsetup.h"
 #include "hotline/net.h"
@@ -131,20 +133,25 @@ static int msg_type(const uint8_t *m, size_t len)
 }
 
 /*
- * The responder got an M1 other than the one it answered: the initiator
- * started over (a new `join` after an earlier one gave up).  Follow it
- * with a fresh exchange: nothing of the old one is kept, and a forged M1
- * can do no more than a server that drops messages (the new exchange is
- * checked in full).  0, or the exit status.
+ * Start a fresh exchange (new ephemerals; nothing of the old one is kept):
+ * the responder does when the initiator started over (a new M1), the
+ * initiator when its M3 goes unanswered (the responder started over and
+ * waits for an M1).  A forged M1 can do no more than a server that drops
+ * messages: the new exchange is checked in full.  0, or the exit status.
  */
 static int restart(const char *cmd, struct exchange *x)
 {
 	int err;
 
-	if (!x->params || ++x->restarts > MAX_RESTARTS)
-		return fail(cmd, "the other party started the key exchange "
-				 "over too often; ask them to run one "
-				 "'hotline join' at a time");
+	assert(x->params);
+	if (++x->restarts > MAX_RESTARTS)
+		return fail(cmd,
+			    "the key exchange was started over more than "
+			    "%d times (the other party ran it several "
+			    "times at once, or the server replays "
+			    "messages); run it once on each side and try "
+			    "again",
+			    MAX_RESTARTS);
 	hl_ake_free(x->a);
 	x->a = NULL;
 	x->last_in_len = x->last_out_len = 0;
@@ -153,6 +160,27 @@ static int restart(const char *cmd, struct exchange *x)
 		return fail(cmd, "cannot start the key exchange again: %s",
 			    hl_strerror(err));
 	return 0;
+}
+
+/*
+ * The responder, about to answer the M1 in m: what else the peer sent
+ * that has already arrived is read first, and the newest M1 is the one
+ * answered (an older one is left from a run the initiator gave up, and
+ * answering it would make the new run fail).
+ */
+static void newest_m1(struct exchange *x, uint8_t *m, size_t *len)
+{
+	uint8_t in[HL_AKE_MSG_MAX], from[HL_ID_PK_LEN];
+	size_t n;
+
+	while (hl_signal_relay_recv(x->s, x->call_id, in, sizeof(in), &n, from,
+				    1) == 0) {
+		if (memcmp(from, x->peer, HL_ID_PK_LEN) == 0 &&
+		    msg_type(in, n) == 1) {
+			memcpy(m, in, n);
+			*len = n;
+		}
+	}
 }
 
 /*
@@ -181,6 +209,30 @@ static void linger(struct exchange *x)
 	}
 }
 
+/* The waiting line on a terminal (see struct exchange), once a second. */
+static void show_wait(const struct exchange *x, uint64_t start_ms,
+		      uint64_t deadline_ms, uint64_t now_ms, bool *shown)
+{
+	if (!x->peer_name || !isatty(2))
+		return;
+	fprintf(stderr,
+		"\r%s %s: waiting for %s... %llu s (up to %llu s; Ctrl-C "
+		"stops) ",
+		prog, x->cmd_name ? x->cmd_name : "", x->peer_name,
+		(unsigned long long)((now_ms - start_ms) / 1000),
+		(unsigned long long)((deadline_ms - start_ms + 999) / 1000));
+	fflush(stderr);
+	*shown = true;
+}
+
+/* End the waiting line, so that what follows starts on a line of its own. */
+static void end_wait(bool *shown)
+{
+	if (*shown)
+		fputc('\n', stderr);
+	*shown = false;
+}
+
 /*
  * Drive the exchange until it is done or the deadline passes.  The
  * initiator repeats its last message every 2 s of silence (the responder
@@ -190,38 +242,52 @@ static void linger(struct exchange *x)
  * queue and a restarted exchange never meets the old one's messages
  * there.  What was already waiting for the initiator when it sent M1 is
  * an earlier run's and is dropped; the responder ignores anything but M1
- * until it has one, and follows a new M1 with a new exchange.
+ * until it has one and answers the newest M1 that has arrived.  Either
+ * side may start over (docs/protocol.md §5.4): the responder on a new M1,
+ * the initiator when its M3 goes unanswered.
  */
 int run_exchange(const char *cmd, struct exchange *x, bool initiator,
 		 uint64_t deadline_ms)
 {
 	uint8_t in[HL_AKE_MSG_MAX], out[HL_AKE_MSG_MAX], from[HL_ID_PK_LEN];
-	uint64_t last_send;
+	uint64_t last_send, start_ms = hl_clock_now_us() / 1000, next_show;
+	bool shown = false;  /* the waiting line is on the screen */
+	unsigned unanswered; /* repeats of our M3 since the peer spoke */
 	size_t len, olen;
 	int err;
+
+/* A failure sentence, on a line of its own. */
+#define FAIL(...) (end_wait(&shown), fail(cmd, __VA_ARGS__))
 
 	if (initiator) {
 		err = hl_ake_start(x->a, out, sizeof(out), &olen);
 		if (!err)
 			err = send_msg(x, out, olen);
 		if (err)
-			return fail(cmd, "cannot start the key exchange: %s",
+			return FAIL("cannot start the key exchange: %s",
 				    err == HL_EAUTH ? hl_ake_error(x->a)
 						    : hl_signal_error(x->s));
 		/* The server delivers what was queued for us before it
 		 * answers that request: none of it answers this M1. */
 		hl_signal_relay_discard(x->s, x->call_id);
 	}
+	unanswered = 0;
 	last_send = hl_clock_now_us() / 1000;
+	next_show = last_send;
 	while (!hl_ake_done(x->a)) {
 		uint64_t now = hl_clock_now_us() / 1000;
 
+		if (!x->last_in_len && now >= next_show) {
+			/* nothing from the peer yet */
+			show_wait(x, start_ms, deadline_ms, now, &shown);
+			next_show = now + 1000;
+		}
+
 		if (x->stop && *x->stop)
-			return fail(cmd, "interrupted before the key exchange "
-					 "finished");
+			return FAIL("interrupted before the key exchange "
+				    "finished");
 		if (now >= deadline_ms)
-			return fail(cmd,
-				    x->last_in_len
+			return FAIL(x->last_in_len
 					    ? "the other party stopped before "
 					      "confirming the exchange (it may "
 					      "have failed there: ask them)"
@@ -237,23 +303,50 @@ int run_exchange(const char *cmd, struct exchange *x, bool initiator,
 			if (now - last_send < RESEND_MS)
 				continue;
 			last_send = now;
+			if (initiator &&
+			    msg_type(x->last_out, x->last_out_len) == 3 &&
+			    ++unanswered > M3_REPEATS) {
+				/* The responder does not know our M1 any
+				 * more: it started over.  So do we. */
+				int rc = restart(cmd, x);
+
+				if (rc)
+					return rc;
+				err = hl_ake_start(x->a, out, sizeof(out),
+						   &olen);
+				if (!err)
+					err = send_msg(x, out, olen);
+				if (err)
+					return FAIL("cannot start the key "
+						    "exchange again: %s",
+						    err == HL_EAUTH
+							    ? hl_ake_error(x->a)
+							    : hl_signal_error(
+								      x->s));
+				unanswered = 0;
+				continue;
+			}
 			if (initiator && x->last_out_len &&
 			    hl_signal_relay_replace(x->s, x->call_id,
 						    x->last_out,
 						    x->last_out_len))
-				return fail(cmd,
-					    "the server stopped relaying: "
+				return FAIL("the server stopped relaying: "
 					    "%s",
 					    hl_signal_error(x->s));
 			continue;
 		}
 		if (err)
-			return fail(cmd, "the server stopped relaying: %s",
+			return FAIL("the server stopped relaying: %s",
 				    hl_signal_error(x->s));
 		if (memcmp(from, x->peer, HL_ID_PK_LEN) != 0)
 			continue; /* not from the contract's other party */
+		unanswered = 0;
 		if (!initiator && !x->last_in_len && msg_type(in, len) != 1)
 			continue; /* left over from an earlier run */
+		if (initiator && !x->last_in_len && msg_type(in, len) == 4)
+			continue; /* the answer to an M3 we gave up on */
+		if (!initiator && msg_type(in, len) == 1)
+			newest_m1(x, in, &len);
 		if (!initiator && x->last_in_len && msg_type(in, len) == 1 &&
 		    (len != x->last_in_len || memcmp(in, x->last_in, len))) {
 			int rc = restart(cmd, x);
@@ -267,28 +360,28 @@ int run_exchange(const char *cmd, struct exchange *x, bool initiator,
 			    hl_signal_relay_replace(x->s, x->call_id,
 						    x->last_out,
 						    x->last_out_len))
-				return fail(cmd,
-					    "the server stopped relaying: "
+				return FAIL("the server stopped relaying: "
 					    "%s",
 					    hl_signal_error(x->s));
 			continue;
 		}
+		end_wait(&shown); /* the peer is there */
 		memcpy(x->last_in, in, len);
 		x->last_in_len = len;
 		err = hl_ake_recv(x->a, in, len, out, sizeof(out), &olen);
 		if (err)
-			return fail(cmd,
-				    "the key exchange FAILED: %s. Do not hold "
+			return FAIL("the key exchange FAILED: %s. Do not hold "
 				    "this call until you know why (an attack, "
 				    "or the wrong contract)",
 				    hl_ake_error(x->a));
 		if (olen && send_msg(x, out, olen))
-			return fail(cmd, "the server stopped relaying: %s",
+			return FAIL("the server stopped relaying: %s",
 				    hl_signal_error(x->s));
 	}
 	if (!initiator && !x->no_linger)
 		linger(x);
 	return 0;
+#undef FAIL
 }
 
 int open_call(const char *cmd, const struct common *c, const char *id_text,

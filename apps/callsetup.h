@@ -11,7 +11,8 @@
 #include "hotline/contract.h"
 
 #define RESEND_MS      2000
-#define MAX_RESTARTS   8   /* new M1s the responder follows (callsetup.c) */
+#define MAX_RESTARTS   8 /* fresh exchanges after a start-over (callsetup.c) */
+#define M3_REPEATS     2 /* then the initiator starts over (callsetup.c) */
 #define SLICE_MS       250 /* how often the wait looks at x->stop */
 #define WINDOW_EARLY_S 600 /* the server relays from 10 min before */
 
@@ -42,6 +43,10 @@ struct exchange {
 	/* When set and non-zero (a signal handler sets it), the exchange
 	 * stops within a quarter of a second: "interrupted". */
 	volatile sig_atomic_t *stop;
+	/* When set and stderr is a terminal: "PROG CMD: waiting for NAME...
+	 * 12 s (up to 60 s; Ctrl-C stops)", refreshed each second until the
+	 * first answer. */
+	const char *cmd_name, *peer_name;
 };
 
 uint64_t now_unix(void);

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <jansson.h>
 
@@ -554,9 +555,13 @@ int cmd_verify(int argc, char **argv)
 	x.s = ss.s;
 	x.call_id = b->c.call_id;
 	x.peer = peer;
-	if (!c.json)
-		fprintf(stderr, "%s verify: waiting for %s...\n", prog,
-			ct.name);
+	if (!c.json) {
+		x.cmd_name = "verify";
+		x.peer_name = ct.name; /* a live line on a terminal */
+		if (!isatty(2))
+			fprintf(stderr, "%s verify: waiting for %s...\n", prog,
+				ct.name);
+	}
 	rc = run_exchange("verify", &x, initiator,
 			  hl_clock_now_us() / 1000 + (uint64_t)timeout * 1000);
 	if (rc)

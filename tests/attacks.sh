@@ -109,19 +109,24 @@ verify_fails "changed suite (downgrade)"
 honest
 verify_works "suite"
 
-# 6. A forged M1 handed to the responder just before the real one, its
-# answer hidden (what a stale M1 from an abandoned run looks like): the
-# responder follows the real M1, and the exchange completes.
-attack inject-m1
-both_verify 20
-if [ $ra = 0 ] && [ $rb = 0 ] &&
-	[ "$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["sas"])' "$tmp/va")" = \
-	  "$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["sas"])' "$tmp/vb")" ]; then
-	ok "forged M1 before the real one: the exchange completes, same SAS"
-else
-	no "forged M1 before the real one ($ra $rb)"; cat "$tmp/va.err" "$tmp/vb.err"
-fi
-honest
+# 6. A run that starts over.  (a) A forged M1 handed to the responder just
+# before the real one (what a stale M1 from an abandoned run looks like):
+# the responder answers the newest, and the exchange completes.  (b) The
+# initiator's first M3 never arrives (what a responder that died after M2
+# and runs again looks like): the initiator starts over, the responder
+# follows its new M1, and the exchange completes.
+for a in inject-m1 drop-m3; do
+	attack $a
+	both_verify 20
+	if [ $ra = 0 ] && [ $rb = 0 ] && grep -q "^evil: " "$tmp/server.err" &&
+		[ "$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["sas"])' "$tmp/va")" = \
+		  "$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["sas"])' "$tmp/vb")" ]; then
+		ok "$a: the exchange completes, same SAS ($(grep -c "^evil: " "$tmp/server.err") x \"$(grep -m1 "^evil: " "$tmp/server.err")\")"
+	else
+		no "$a ($ra $rb)"; cat "$tmp/va.err" "$tmp/vb.err" "$tmp/server.err"
+	fi
+	honest
+done
 
 # 7. A third identity trying to join.
 $hl verify "$id" $C --timeout 5 2>"$tmp/err" && no "carol joined" ||

@@ -18,11 +18,15 @@
  *                   M2 carry (a man in the middle putting in its own
  *                   certificate)
  *   inject-m1       hands the responder a forged M1 (the initiator's with
- *                   another nonce) just before the real one, and hides
- *                   the responder's answer to it from the initiator (as
- *                   a stale M1 from an abandoned run would arrive): the
- *                   responder must follow the real M1, so the exchange
- *                   still completes
+ *                   another nonce) just before the real one, as a stale
+ *                   M1 from an abandoned run arrives: the responder must
+ *                   answer the newest, so the exchange still completes
+ *   drop-m3         never delivers the initiator's first M3 (nor its
+ *                   repeats), as if the responder had died after its M2
+ *                   and started over: the initiator must start over too,
+ *                   the responder follow its new M1, and the exchange
+ *                   complete
+ * Each of these two says on stderr when it acted ("evil: ...").
  *
  * usage: evil_hotlined --listen ADDR:PORT --data DIR --attack NAME
  *                      [--turn-secret S --turn-uri URI]
@@ -64,8 +68,10 @@ static struct {
 } who[CONNS];
 static int n_who;
 
-/* inject-m1: the forged M1 went out, its answer was hidden */
-static bool injected, hidden;
+/* inject-m1: the forged M1 went out; drop-m3: the M3 not delivered */
+static bool injected;
+static uint8_t dropped_m3[HL_SRV_RELAY_MAX];
+static size_t dropped_m3_len;
 
 static void on_signal(int sig)
 {
@@ -169,26 +175,36 @@ static bool evil_relay(json_t *m, uint64_t conn)
 		json_object_set_new(m, "payload", b64_json(msg, len));
 		return true;
 	}
-	if (strcmp(attack, "inject-m1") == 0) {
+	if (strcmp(attack, "inject-m1") == 0 && msg[4] == 1 && !injected) {
 		/* M1: "HLK" 1 1 call_id[16] hash[32] n suites[2n] e_I[32]
 		 * nonce_I[32] ... */
-		size_t nonce = 54 + 2 * (size_t)msg[53] + 32;
+		size_t nonce = len > 53 ? 54 + 2 * (size_t)msg[53] + 32 : len;
 		char *real;
 
-		if (msg[4] == 1 && !injected && len > nonce) {
-			injected = true;
-			real = json_dumps(m, JSON_COMPACT);
-			msg[nonce] ^= 1;
-			json_object_set_new(m, "payload", b64_json(msg, len));
-			/* the real one right after the forged one */
-			if (!real || hl_server_inject(conn, real))
-				fprintf(stderr, "evil: cannot inject\n");
-			free(real);
-			return true;
+		if (nonce >= len)
+			return false;
+		injected = true;
+		real = json_dumps(m, JSON_COMPACT);
+		msg[nonce] ^= 1;
+		json_object_set_new(m, "payload", b64_json(msg, len));
+		/* the real one right after the forged one */
+		if (!real || hl_server_inject(conn, real))
+			fprintf(stderr, "evil: cannot inject\n");
+		else
+			fprintf(stderr, "evil: injected a forged M1\n");
+		free(real);
+		return true;
+	}
+	if (strcmp(attack, "drop-m3") == 0 && msg[4] == 3) {
+		if (!dropped_m3_len && len <= sizeof(dropped_m3)) {
+			memcpy(dropped_m3, msg, len);
+			dropped_m3_len = len;
 		}
-		if (msg[4] == 2 && injected && !hidden) {
-			hidden = true; /* "from" a stranger: ignored */
+		if (len == dropped_m3_len && !memcmp(msg, dropped_m3, len)) {
+			/* "from" a stranger: the responder ignores it */
 			json_object_set_new(m, "from", json_string(evil_pk));
+			fprintf(stderr,
+				"evil: kept an M3 from the responder\n");
 			return true;
 		}
 		return false;
