@@ -491,11 +491,13 @@ static int setup(const char *cmd, struct join *j, struct hl_call_ssrcs *mine,
 	x.peer = peer_pk;
 	x.no_linger = true; /* setup time: see callsetup.h */
 	x.stop = &interrupted;
-	x.cmd_name = cmd;
-	x.peer_name = j->ct.name; /* a live line on a terminal */
-	if (!isatty(2))
+	if (isatty(2) && (!j->status || strcmp(j->status, "auto") == 0)) {
+		x.cmd_name = cmd; /* a live line, as the call's status */
+		x.peer_name = j->ct.name;
+	} else {
 		fprintf(stderr, "%s %s: waiting for %s...\n", prog, cmd,
 			j->ct.name);
+	}
 	if (run_exchange(cmd, &x, j->initiator,
 			 hl_clock_now_us() / 1000 +
 				 (uint64_t)j->timeout_s * 1000))
