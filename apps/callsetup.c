@@ -133,10 +133,10 @@ static int msg_type(const uint8_t *m, size_t len)
 }
 
 /*
- * Start a fresh exchange (new ephemerals; nothing of the old one is kept):
- * the responder does when the initiator started over (a new M1), the
- * initiator when its M3 goes unanswered (the responder started over and
- * waits for an M1).  A forged M1 can do no more than a server that drops
+ * The responder got an M1 other than the one it answered while it waits
+ * for M3: the initiator started over (a new run after an earlier one gave
+ * up).  Follow it with a fresh exchange (new ephemerals; nothing of the
+ * old one is kept).  A forged M1 can do no more than a server that drops
  * messages: the new exchange is checked in full.  0, or the exit status.
  */
 static int restart(const char *cmd, struct exchange *x)
@@ -148,7 +148,7 @@ static int restart(const char *cmd, struct exchange *x)
 		return fail(cmd,
 			    "the key exchange was started over more than "
 			    "%d times (the other party ran it several "
-			    "times at once, or the server replays "
+			    "times at once, or the server replays old "
 			    "messages); run it once on each side and try "
 			    "again",
 			    MAX_RESTARTS);
@@ -163,18 +163,23 @@ static int restart(const char *cmd, struct exchange *x)
 }
 
 /*
- * The responder, about to answer the M1 in m: what else the peer sent
- * that has already arrived is read first, and the newest M1 is the one
+ * The responder, about to answer the M1 in m: what else has already
+ * arrived is read first (at most INBOX_READ relays, so a server that
+ * floods cannot hold us here), and the newest M1 from the peer is the one
  * answered (an older one is left from a run the initiator gave up, and
- * answering it would make the new run fail).
+ * answering it would make the new run fail).  Anything else read here is
+ * dropped: before our M2 the peer can only have sent M1s, and the
+ * initiator repeats what it needs.
  */
 static void newest_m1(struct exchange *x, uint8_t *m, size_t *len)
 {
 	uint8_t in[HL_AKE_MSG_MAX], from[HL_ID_PK_LEN];
 	size_t n;
 
-	while (hl_signal_relay_recv(x->s, x->call_id, in, sizeof(in), &n, from,
-				    1) == 0) {
+	for (int i = 0; i < INBOX_READ; i++) {
+		if (hl_signal_relay_recv(x->s, x->call_id, in, sizeof(in), &n,
+					 from, i ? 0 : 1))
+			return;
 		if (memcmp(from, x->peer, HL_ID_PK_LEN) == 0 &&
 		    msg_type(in, n) == 1) {
 			memcpy(m, in, n);
@@ -242,17 +247,16 @@ static void end_wait(bool *shown)
  * queue and a restarted exchange never meets the old one's messages
  * there.  What was already waiting for the initiator when it sent M1 is
  * an earlier run's and is dropped; the responder ignores anything but M1
- * until it has one and answers the newest M1 that has arrived.  Either
- * side may start over (docs/protocol.md §5.4): the responder on a new M1,
- * the initiator when its M3 goes unanswered.
+ * until it has one, answers the newest M1 that has arrived, and follows
+ * an initiator that starts over (a new M1) with a fresh exchange
+ * (docs/protocol.md §5.4).
  */
 int run_exchange(const char *cmd, struct exchange *x, bool initiator,
 		 uint64_t deadline_ms)
 {
 	uint8_t in[HL_AKE_MSG_MAX], out[HL_AKE_MSG_MAX], from[HL_ID_PK_LEN];
 	uint64_t last_send, start_ms = hl_clock_now_us() / 1000, next_show;
-	bool shown = false;  /* the waiting line is on the screen */
-	unsigned unanswered; /* repeats of our M3 since the peer spoke */
+	bool shown = false; /* the waiting line is on the screen */
 	size_t len, olen;
 	int err;
 
@@ -271,7 +275,6 @@ int run_exchange(const char *cmd, struct exchange *x, bool initiator,
 		 * answers that request: none of it answers this M1. */
 		hl_signal_relay_discard(x->s, x->call_id);
 	}
-	unanswered = 0;
 	last_send = hl_clock_now_us() / 1000;
 	next_show = last_send;
 	while (!hl_ake_done(x->a)) {
@@ -303,29 +306,6 @@ int run_exchange(const char *cmd, struct exchange *x, bool initiator,
 			if (now - last_send < RESEND_MS)
 				continue;
 			last_send = now;
-			if (initiator &&
-			    msg_type(x->last_out, x->last_out_len) == 3 &&
-			    ++unanswered > M3_REPEATS) {
-				/* The responder does not know our M1 any
-				 * more: it started over.  So do we. */
-				int rc = restart(cmd, x);
-
-				if (rc)
-					return rc;
-				err = hl_ake_start(x->a, out, sizeof(out),
-						   &olen);
-				if (!err)
-					err = send_msg(x, out, olen);
-				if (err)
-					return FAIL("cannot start the key "
-						    "exchange again: %s",
-						    err == HL_EAUTH
-							    ? hl_ake_error(x->a)
-							    : hl_signal_error(
-								      x->s));
-				unanswered = 0;
-				continue;
-			}
 			if (initiator && x->last_out_len &&
 			    hl_signal_relay_replace(x->s, x->call_id,
 						    x->last_out,
@@ -340,11 +320,8 @@ int run_exchange(const char *cmd, struct exchange *x, bool initiator,
 				    hl_signal_error(x->s));
 		if (memcmp(from, x->peer, HL_ID_PK_LEN) != 0)
 			continue; /* not from the contract's other party */
-		unanswered = 0;
 		if (!initiator && !x->last_in_len && msg_type(in, len) != 1)
 			continue; /* left over from an earlier run */
-		if (initiator && !x->last_in_len && msg_type(in, len) == 4)
-			continue; /* the answer to an M3 we gave up on */
 		if (!initiator && msg_type(in, len) == 1)
 			newest_m1(x, in, &len);
 		if (!initiator && x->last_in_len && msg_type(in, len) == 1 &&
@@ -377,6 +354,8 @@ int run_exchange(const char *cmd, struct exchange *x, bool initiator,
 		if (olen && send_msg(x, out, olen))
 			return FAIL("the server stopped relaying: %s",
 				    hl_signal_error(x->s));
+		if (olen) /* repeats count from our last message */
+			last_send = hl_clock_now_us() / 1000;
 	}
 	if (!initiator && !x->no_linger)
 		linger(x);

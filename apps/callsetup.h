@@ -11,8 +11,8 @@
 #include "hotline/contract.h"
 
 #define RESEND_MS      2000
-#define MAX_RESTARTS   8 /* fresh exchanges after a start-over (callsetup.c) */
-#define M3_REPEATS     2 /* then the initiator starts over (callsetup.c) */
+#define MAX_RESTARTS   8   /* new M1s the responder follows (callsetup.c) */
+#define INBOX_READ     64  /* relays read before answering an M1 */
 #define SLICE_MS       250 /* how often the wait looks at x->stop */
 #define WINDOW_EARLY_S 600 /* the server relays from 10 min before */
 

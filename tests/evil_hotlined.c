@@ -21,12 +21,7 @@
  *                   another nonce) just before the real one, as a stale
  *                   M1 from an abandoned run arrives: the responder must
  *                   answer the newest, so the exchange still completes
- *   drop-m3         never delivers the initiator's first M3 (nor its
- *                   repeats), as if the responder had died after its M2
- *                   and started over: the initiator must start over too,
- *                   the responder follow its new M1, and the exchange
- *                   complete
- * Each of these two says on stderr when it acted ("evil: ...").
+ * It says on stderr when it acted ("evil: ...").
  *
  * usage: evil_hotlined --listen ADDR:PORT --data DIR --attack NAME
  *                      [--turn-secret S --turn-uri URI]
@@ -68,10 +63,8 @@ static struct {
 } who[CONNS];
 static int n_who;
 
-/* inject-m1: the forged M1 went out; drop-m3: the M3 not delivered */
+/* inject-m1: the forged M1 went out */
 static bool injected;
-static uint8_t dropped_m3[HL_SRV_RELAY_MAX];
-static size_t dropped_m3_len;
 
 static void on_signal(int sig)
 {
@@ -194,20 +187,6 @@ static bool evil_relay(json_t *m, uint64_t conn)
 			fprintf(stderr, "evil: injected a forged M1\n");
 		free(real);
 		return true;
-	}
-	if (strcmp(attack, "drop-m3") == 0 && msg[4] == 3) {
-		if (!dropped_m3_len && len <= sizeof(dropped_m3)) {
-			memcpy(dropped_m3, msg, len);
-			dropped_m3_len = len;
-		}
-		if (len == dropped_m3_len && !memcmp(msg, dropped_m3, len)) {
-			/* "from" a stranger: the responder ignores it */
-			json_object_set_new(m, "from", json_string(evil_pk));
-			fprintf(stderr,
-				"evil: kept an M3 from the responder\n");
-			return true;
-		}
-		return false;
 	}
 	if (strcmp(attack, "suite") == 0) {
 		/* M1: "HLK" 1 1 call_id[16] hash[32] n suites...;
