@@ -28,7 +28,7 @@ cleanup() {
 trap cleanup EXIT
 
 for try in 1 2 3 4 5; do
-	port=$((20000 + $(od -An -N2 -tu2 /dev/urandom) % 20000))
+	port=$((20000 + $(od -An -N2 -tu2 /dev/urandom) % 12000))
 	"$hld" --listen "127.0.0.1:$port" --data "$tmp/data" 2>"$tmp/srv.err" &
 	srv=$!
 	for i in $(seq 50); do

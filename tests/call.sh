@@ -37,7 +37,7 @@ cleanup() {
 trap cleanup EXIT
 ok() { echo "ok $1"; }
 no() { echo "not ok $1"; fails=$((fails + 1)); }
-rport() { echo $((20000 + $(od -An -N2 -tu2 /dev/urandom) % 20000)); }
+rport() { echo $((20000 + $(od -An -N2 -tu2 /dev/urandom) % 12000)); }
 
 # coturn on loopback, TURN REST secret shared with hotlined.
 secret=$(od -An -N16 -tx1 /dev/urandom | tr -d ' \n')

@@ -20,15 +20,20 @@ trap cleanup EXIT
 ok() { echo "ok $1"; }
 no() { echo "not ok $1"; fails=$((fails + 1)); }
 
-start_server() { # data dir
+start_server() { # data dir [hotlined options]: on a new port (below the
+	# kernel's ephemeral ports); exports HOTLINE_SERVER
+	dir=$1
+	shift
 	for try in 1 2 3 4 5; do
-		port=$((20000 + $(od -An -N2 -tu2 /dev/urandom) % 20000))
-		"$hld" --listen "127.0.0.1:$port" --data "$1" \
+		port=$((20000 + $(od -An -N2 -tu2 /dev/urandom) % 12000))
+		"$hld" --listen "127.0.0.1:$port" --data "$dir" "$@" \
 			>"$tmp/server.out" 2>"$tmp/server.err" &
 		srv_pid=$!
 		for i in $(seq 50); do
-			grep -q "fingerprint" "$tmp/server.err" 2>/dev/null &&
+			if grep -q "fingerprint" "$tmp/server.err" 2>/dev/null; then
+				export HOTLINE_SERVER="wss://127.0.0.1:$port"
 				return 0
+			fi
 			kill -0 "$srv_pid" 2>/dev/null || break
 			sleep 0.1
 		done
@@ -42,7 +47,6 @@ start_server() { # data dir
 }
 
 start_server "$tmp/data"
-export HOTLINE_SERVER="wss://127.0.0.1:$port"
 A="--home $tmp/alice"
 B="--home $tmp/bob"
 echo "alice passphrase 1" >"$tmp/pa"
@@ -186,10 +190,7 @@ fi
 # the queue and ending her wait early.
 kill "$srv_pid"
 wait "$srv_pid" 2>/dev/null
-"$hld" --listen "127.0.0.1:$port" --data "$tmp/data" --limit relay_queue=2 \
-	>"$tmp/server.out" 2>"$tmp/server.err" &
-srv_pid=$!
-for i in $(seq 50); do grep -q fingerprint "$tmp/server.err" && break; sleep 0.1; done
+start_server "$tmp/data" --limit relay_queue=2
 $hl verify "$id" $A $PA --json --timeout 30 >"$tmp/va" 2>"$tmp/va.err" &
 va=$!
 sleep 9
