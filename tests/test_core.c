@@ -415,6 +415,47 @@ static int test_red_only_when_accepted(void)
 	return 0;
 }
 
+/* Video leaves paced (2.5x the target); sound and RTCP do not wait
+ * behind it. */
+static int test_video_is_paced(void)
+{
+	struct hl_link_params lp = {.delay_us = 20000};
+	int16_t pcm[HL_AUDIO_FRAME_SAMPLES] = {0};
+	struct hl_call_stats st;
+	uint8_t pkt[2048];
+	size_t len, first = 0, later = 0;
+	bool audio_first = false;
+	uint64_t t, due;
+	struct run r;
+
+	HT_OK(run_init(&r, &lp, 0, false));
+	/* a key frame (6000 bytes: 6 packets), then a sound frame */
+	HT_OK(hl_call_send_video(r.p[0].call, r.img, 0, 0));
+	HT_OK(hl_call_send_audio(r.p[0].call, pcm, 0, 0));
+	while (hl_call_poll_transmit(r.p[0].call, pkt, sizeof(pkt), &len) ==
+	       0) {
+		if (!first && !later && (pkt[1] & 0x7f) == HL_PT_OPUS)
+			audio_first = true;
+		first++;
+	}
+	HT_ASSERT(audio_first);
+	HT_ASSERT(first >= 2 && first <= 5); /* the sound + a burst */
+	/* the rest as the pacer allows: 3750 kbit/s, about 13 ms in all */
+	due = hl_call_next_timeout(r.p[0].call);
+	HT_ASSERT(due > 0 && due < 5000);
+	for (t = due; t <= 40000 && later + first < 7; t += 500) {
+		HT_OK(hl_call_handle_timeout(r.p[0].call, t));
+		while (hl_call_poll_transmit(r.p[0].call, pkt, sizeof(pkt),
+					     &len) == 0)
+			later++;
+	}
+	hl_call_stats(r.p[0].call, &st);
+	HT_EQ_INT(first + later, st.packets_sent);
+	HT_ASSERT(t >= 8000 && t <= 20000);
+	run_free(&r);
+	return 0;
+}
+
 static int test_tampering_is_caught(void)
 {
 	struct hl_link_params lp = {.tamper = 0.02, .delay_us = 10000};
@@ -721,6 +762,7 @@ static const struct hl_test tests[] = {
 	HT_TEST(test_swapped_picture_ids_fail_closed),
 	HT_TEST(test_far_sequence_jump_is_ignored),
 	HT_TEST(test_red_only_when_accepted),
+	HT_TEST(test_video_is_paced),
 	HT_TEST(test_garbage_datagrams),
 	HT_TEST_OOM(test_call_new_oom),
 	HT_TEST(test_bad_config),

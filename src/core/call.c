@@ -180,10 +180,11 @@ int hl_call_new(struct hl_call **out, const struct hl_call_config *cfg,
 
 	c->hist = hl_calloc(HIST_SIZE, sizeof(*c->hist));
 	c->txq = hl_calloc(TXQ_SIZE, sizeof(*c->txq));
+	c->ptxq = hl_calloc(TXQ_SIZE, sizeof(*c->ptxq));
 	c->frame_buf = hl_malloc(FRAME_BUF_MAX);
 	c->plain_buf = hl_malloc(FRAME_BUF_MAX);
 	err = HL_ENOMEM;
-	if (!c->hist || !c->txq || !c->frame_buf || !c->plain_buf)
+	if (!c->hist || !c->txq || !c->ptxq || !c->frame_buf || !c->plain_buf)
 		goto fail;
 	err = hl_vbuf_new(&c->vbuf);
 	if (!err)
@@ -243,6 +244,8 @@ int hl_call_new(struct hl_call **out, const struct hl_call_config *cfg,
 	c->next_rtcp_us = now + cfg->rtcp_interval_us / 10;
 	c->next_rekey_us = cfg->rekey_us ? now + cfg->rekey_us : UINT64_MAX;
 	c->hold_until = UINT64_MAX;
+	c->now_us = c->pace_us = now;
+	c->pace_bytes = PKT_MAX; /* the first packet goes at once */
 	c->st.suite = cfg->keys.suite;
 	*out = c;
 	return 0;
@@ -271,6 +274,7 @@ void hl_call_free(struct hl_call *c)
 	hl_abuf_free(c->abuf);
 	hl_free(c->hist);
 	hl_free(c->txq);
+	hl_free(c->ptxq);
 	if (c->frame_buf)
 		hl_wipe(c->frame_buf, FRAME_BUF_MAX);
 	if (c->plain_buf)
@@ -293,40 +297,97 @@ void hl_call_set_remote_ssrcs(struct hl_call *c, const struct hl_call_ssrcs *s)
 	hl_rtp_rx_stats_init(&c->rx_video, s->video, HL_VP8_CLOCK);
 }
 
-int call_enqueue(struct hl_call *c, const uint8_t *pkt, size_t len)
+static int enqueue(struct hl_call *c, struct tx_slot *q, size_t head, size_t *n,
+		   const uint8_t *pkt, size_t len)
 {
 	struct tx_slot *s;
 
 	if (len > PKT_MAX)
 		return HL_ETOOBIG;
-	if (c->txq_len == TXQ_SIZE) {
+	if (*n == TXQ_SIZE) {
 		c->st.tx_queue_drops++;
 		return 0;
 	}
-	s = &c->txq[(c->txq_head + c->txq_len) % TXQ_SIZE];
+	s = &q[(head + *n) % TXQ_SIZE];
 	memcpy(s->data, pkt, len);
 	s->len = (uint16_t)len;
-	c->txq_len++;
+	(*n)++;
 	c->st.packets_sent++;
 	c->st.bytes_sent += len;
+	return 0;
+}
+
+int call_enqueue(struct hl_call *c, const uint8_t *pkt, size_t len)
+{
+	return enqueue(c, c->txq, c->txq_head, &c->txq_len, pkt, len);
+}
+
+int call_enqueue_paced(struct hl_call *c, const uint8_t *pkt, size_t len)
+{
+	return enqueue(c, c->ptxq, c->ptxq_head, &c->ptxq_len, pkt, len);
+}
+
+/* The pacer's rate in bytes per µs. */
+static double pace_rate(const struct hl_call *c)
+{
+	return PACE_FACTOR * hl_cc_target_kbps(c->cc) * 1000.0 / 8 / 1e6;
+}
+
+/* Bring the pacer's credit up to now (capped while nothing waits). */
+static void pace_update(struct hl_call *c)
+{
+	double rate = pace_rate(c);
+
+	if (c->now_us > c->pace_us) {
+		c->pace_bytes += rate * (double)(c->now_us - c->pace_us);
+		c->pace_us = c->now_us;
+	}
+	if (c->pace_bytes > rate * PACE_BURST + PKT_MAX)
+		c->pace_bytes = rate * PACE_BURST + PKT_MAX;
+}
+
+static int pop(struct tx_slot *q, size_t *head, size_t *n, uint8_t *buf,
+	       size_t cap, size_t *len)
+{
+	struct tx_slot *s = &q[*head];
+
+	if (s->len > cap)
+		return HL_ETOOBIG;
+	memcpy(buf, s->data, s->len);
+	*len = s->len;
+	*head = (*head + 1) % TXQ_SIZE;
+	(*n)--;
 	return 0;
 }
 
 int hl_call_poll_transmit(struct hl_call *c, uint8_t *buf, size_t cap,
 			  size_t *len)
 {
-	struct tx_slot *s;
+	int err;
 
-	if (!c->txq_len)
+	if (c->txq_len)
+		return pop(c->txq, &c->txq_head, &c->txq_len, buf, cap, len);
+	if (!c->ptxq_len)
 		return HL_EAGAIN;
-	s = &c->txq[c->txq_head];
-	if (s->len > cap)
-		return HL_ETOOBIG;
-	memcpy(buf, s->data, s->len);
-	*len = s->len;
-	c->txq_head = (c->txq_head + 1) % TXQ_SIZE;
-	c->txq_len--;
-	return 0;
+	pace_update(c);
+	if (c->pace_bytes <= 0)
+		return HL_EAGAIN; /* at hl_call_next_timeout() */
+	err = pop(c->ptxq, &c->ptxq_head, &c->ptxq_len, buf, cap, len);
+	if (!err)
+		c->pace_bytes -= (double)*len;
+	return err;
+}
+
+/* When the pacer lets the next video packet go; UINT64_MAX: none waits. */
+static uint64_t pace_next(const struct hl_call *c)
+{
+	double rate = pace_rate(c);
+
+	if (!c->ptxq_len)
+		return UINT64_MAX;
+	if (c->pace_bytes > 0 || rate <= 0)
+		return c->now_us;
+	return c->pace_us + (uint64_t)(-c->pace_bytes / rate) + 1;
 }
 
 uint64_t call_rtt_us(const struct hl_call *c)
@@ -337,6 +398,7 @@ uint64_t call_rtt_us(const struct hl_call *c)
 int hl_call_send_video(struct hl_call *c, const struct hl_image *img,
 		       uint64_t capture_us, uint64_t now)
 {
+	c->now_us = HL_MAX(c->now_us, now);
 	if (!c->cfg.send_video)
 		return HL_ESTATE;
 	if (img->width != c->cfg.width || img->height != c->cfg.height)
@@ -348,6 +410,7 @@ int hl_call_send_audio(struct hl_call *c,
 		       const int16_t pcm[HL_AUDIO_FRAME_SAMPLES],
 		       uint64_t capture_us, uint64_t now)
 {
+	c->now_us = HL_MAX(c->now_us, now);
 	if (!c->cfg.send_audio)
 		return HL_ESTATE;
 	return call_send_audio(c, pcm, capture_us, now);
@@ -356,6 +419,7 @@ int hl_call_send_audio(struct hl_call *c,
 int hl_call_recv(struct hl_call *c, const uint8_t *pkt, size_t len,
 		 uint64_t now)
 {
+	c->now_us = HL_MAX(c->now_us, now);
 	c->st.packets_received++;
 	c->st.bytes_received += len;
 	c->st.last_packet_us = now;
@@ -428,6 +492,7 @@ uint64_t hl_call_next_timeout(const struct hl_call *c)
 				      : 0);
 	t = HL_MIN(t, c->next_rekey_us);
 	t = HL_MIN(t, c->hold_until);
+	t = HL_MIN(t, pace_next(c));
 	return t;
 }
 
@@ -449,6 +514,7 @@ int hl_call_handle_timeout(struct hl_call *c, uint64_t now)
 {
 	int err;
 
+	c->now_us = HL_MAX(c->now_us, now);
 	if (now >= c->next_rekey_us) {
 		err = hl_sframe_sender_ratchet(c->tx_sframe);
 		if (err)

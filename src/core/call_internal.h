@@ -11,6 +11,8 @@
 
 #define HIST_SIZE    1024 /* sent video packets kept for retransmission */
 #define TXQ_SIZE     1024 /* datagrams waiting for hl_call_poll_transmit */
+#define PACE_FACTOR  2.5  /* video leaves at this x the target bitrate */
+#define PACE_BURST   5000 /* µs of credit that may build up while idle */
 #define PKT_MAX	     HL_RTP_MAX_PACKET
 #define VP8_DESC_LEN 4	 /* X, I, 15-bit PictureID */
 #define RTX_EXTRA    2	 /* RTX adds the original sequence number */
@@ -80,8 +82,15 @@ struct hl_call {
 	unsigned red_distance;
 	unsigned red_clean_reports;
 	struct hist_entry *hist;
-	struct tx_slot *txq;
+	struct tx_slot *txq; /* sound and RTCP: sent at once */
 	size_t txq_head, txq_len;
+	/* video and retransmissions: paced at PACE_FACTOR x the target, so
+	 * a large frame does not overflow a bottleneck's queue in one burst */
+	struct tx_slot *ptxq;
+	size_t ptxq_head, ptxq_len;
+	double pace_bytes;  /* credit; may go negative by one packet */
+	uint64_t pace_us;   /* when the credit was last brought up to date */
+	uint64_t now_us;    /* the latest time the caller gave us */
 	uint8_t *frame_buf; /* encrypted frame being packetized */
 
 	/* receiving */
@@ -127,6 +136,7 @@ struct hl_call {
 
 /* call.c */
 int call_enqueue(struct hl_call *c, const uint8_t *pkt, size_t len);
+int call_enqueue_paced(struct hl_call *c, const uint8_t *pkt, size_t len);
 uint64_t call_rtt_us(const struct hl_call *c);
 /* How often a key frame is asked for again while none comes. */
 uint64_t call_pli_interval(const struct hl_call *c);

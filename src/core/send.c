@@ -86,7 +86,7 @@ static int packetize_video(struct hl_call *c, const uint8_t *frame, size_t len,
 		memcpy(he->pkt, pkt, he->len);
 		c->pkts_video++;
 		c->octets_video += (uint32_t)(dlen + part);
-		err = call_enqueue(c, pkt, hlen + dlen + part);
+		err = call_enqueue_paced(c, pkt, hlen + dlen + part);
 	}
 	return err;
 }
@@ -293,7 +293,7 @@ int call_retransmit(struct hl_call *c, uint16_t seq, uint64_t now)
 					  sizeof(pkt) - hlen, &rlen);
 		if (!err) {
 			c->st.retransmissions++;
-			err = call_enqueue(c, pkt, hlen + rlen);
+			err = call_enqueue_paced(c, pkt, hlen + rlen);
 		}
 	}
 	return err;
