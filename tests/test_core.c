@@ -415,17 +415,18 @@ static int test_red_only_when_accepted(void)
 	return 0;
 }
 
-/* Video leaves paced (2.5x the target); sound and RTCP do not wait
- * behind it. */
+/* Video leaves paced (2.5x the target: 1500 kbit/s by default, so about
+ * 470 bytes a millisecond); sound and RTCP do not wait behind it; after an
+ * idle time only a little credit has built up. */
 static int test_video_is_paced(void)
 {
 	struct hl_link_params lp = {.delay_us = 20000};
 	int16_t pcm[HL_AUDIO_FRAME_SAMPLES] = {0};
 	struct hl_call_stats st;
 	uint8_t pkt[2048];
-	size_t len, first = 0, later = 0;
+	size_t len, first = 0, later = 0, later_bytes = 0, burst = 0;
 	bool audio_first = false;
-	uint64_t t, due;
+	uint64_t t = 0, next;
 	struct run r;
 
 	HT_OK(run_init(&r, &lp, 0, false));
@@ -434,24 +435,40 @@ static int test_video_is_paced(void)
 	HT_OK(hl_call_send_audio(r.p[0].call, pcm, 0, 0));
 	while (hl_call_poll_transmit(r.p[0].call, pkt, sizeof(pkt), &len) ==
 	       0) {
-		if (!first && !later && (pkt[1] & 0x7f) == HL_PT_OPUS)
+		if (!first && (pkt[1] & 0x7f) == HL_PT_OPUS)
 			audio_first = true;
 		first++;
 	}
 	HT_ASSERT(audio_first);
-	HT_ASSERT(first >= 2 && first <= 5); /* the sound + a burst */
-	/* the rest as the pacer allows: 3750 kbit/s, about 13 ms in all */
-	due = hl_call_next_timeout(r.p[0].call);
-	HT_ASSERT(due > 0 && due < 5000);
-	for (t = due; t <= 40000 && later + first < 7; t += 500) {
+	HT_ASSERT(first >= 2 && first <= 4); /* the sound + a packet or two */
+	/* the rest, each when hl_call_next_timeout() says */
+	while (later + first < 7) {
+		next = hl_call_next_timeout(r.p[0].call);
+		HT_ASSERT(next > t); /* never due while nothing can go */
+		HT_ASSERT(next < 100000);
+		t = next;
 		HT_OK(hl_call_handle_timeout(r.p[0].call, t));
 		while (hl_call_poll_transmit(r.p[0].call, pkt, sizeof(pkt),
-					     &len) == 0)
+					     &len) == 0) {
 			later++;
+			later_bytes += len;
+		}
 	}
+	/* at 2.5x 1500 kbit/s the rest takes later_bytes / 469 ms, give or
+	 * take the one packet of credit */
+	HT_ASSERT(t * 469 >= (later_bytes - 1500) * 1000);
+	HT_ASSERT(t * 469 <= (later_bytes + 1500) * 1000);
 	hl_call_stats(r.p[0].call, &st);
 	HT_EQ_INT(first + later, st.packets_sent);
-	HT_ASSERT(t >= 8000 && t <= 20000);
+	/* 200 ms idle, then two delta frames (2500 bytes, 3 packets each):
+	 * only 5 ms of credit (about 2350 bytes) and one packet had built up,
+	 * not 200 ms of it, so not all 6 go at once */
+	t += 200000;
+	HT_OK(hl_call_send_video(r.p[0].call, r.img, t, t));
+	HT_OK(hl_call_send_video(r.p[0].call, r.img, t + 1, t));
+	while (hl_call_poll_transmit(r.p[0].call, pkt, sizeof(pkt), &len) == 0)
+		burst++;
+	HT_ASSERT(burst >= 3 && burst <= 5);
 	run_free(&r);
 	return 0;
 }

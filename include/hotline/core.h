@@ -130,7 +130,13 @@ int hl_call_send_audio(struct hl_call *c,
  */
 int hl_call_recv(struct hl_call *c, const uint8_t *pkt, size_t len,
 		 uint64_t now) HL_MUST_CHECK;
-/* Next datagram to send: 0 with *len set, HL_EAGAIN when none. */
+/*
+ * Next datagram to send: 0 with *len set, HL_EAGAIN when none may go now.
+ * Video and retransmissions are paced (docs/architecture.md): what the
+ * pacer holds goes when hl_call_handle_timeout() is called at
+ * hl_call_next_timeout(), so drain again after every call that takes
+ * `now`.
+ */
 int hl_call_poll_transmit(struct hl_call *c, uint8_t *buf, size_t cap,
 			  size_t *len) HL_MUST_CHECK;
 uint64_t hl_call_next_timeout(const struct hl_call *c);

@@ -179,12 +179,16 @@ int hl_call_new(struct hl_call **out, const struct hl_call_config *cfg,
 	c->audio_loss_perc = 10;
 
 	c->hist = hl_calloc(HIST_SIZE, sizeof(*c->hist));
-	c->txq = hl_calloc(TXQ_SIZE, sizeof(*c->txq));
-	c->ptxq = hl_calloc(TXQ_SIZE, sizeof(*c->ptxq));
+	c->txq.slot = hl_calloc(c->txq.size = TXQ_SIZE, sizeof(struct tx_slot));
+	c->rtxq.slot =
+		hl_calloc(c->rtxq.size = RTXQ_SIZE, sizeof(struct tx_slot));
+	c->vtxq.slot =
+		hl_calloc(c->vtxq.size = VTXQ_SIZE, sizeof(struct tx_slot));
 	c->frame_buf = hl_malloc(FRAME_BUF_MAX);
 	c->plain_buf = hl_malloc(FRAME_BUF_MAX);
 	err = HL_ENOMEM;
-	if (!c->hist || !c->txq || !c->ptxq || !c->frame_buf || !c->plain_buf)
+	if (!c->hist || !c->txq.slot || !c->rtxq.slot || !c->vtxq.slot ||
+	    !c->frame_buf || !c->plain_buf)
 		goto fail;
 	err = hl_vbuf_new(&c->vbuf);
 	if (!err)
@@ -273,8 +277,9 @@ void hl_call_free(struct hl_call *c)
 	hl_nack_free(c->nack);
 	hl_abuf_free(c->abuf);
 	hl_free(c->hist);
-	hl_free(c->txq);
-	hl_free(c->ptxq);
+	hl_free(c->txq.slot);
+	hl_free(c->rtxq.slot);
+	hl_free(c->vtxq.slot);
 	if (c->frame_buf)
 		hl_wipe(c->frame_buf, FRAME_BUF_MAX);
 	if (c->plain_buf)
@@ -297,34 +302,43 @@ void hl_call_set_remote_ssrcs(struct hl_call *c, const struct hl_call_ssrcs *s)
 	hl_rtp_rx_stats_init(&c->rx_video, s->video, HL_VP8_CLOCK);
 }
 
-static int enqueue(struct hl_call *c, struct tx_slot *q, size_t head, size_t *n,
-		   const uint8_t *pkt, size_t len)
+static int push(struct hl_call *c, struct tx_ring *r, const uint8_t *pkt,
+		size_t len)
 {
 	struct tx_slot *s;
 
 	if (len > PKT_MAX)
 		return HL_ETOOBIG;
-	if (*n == TXQ_SIZE) {
+	if (r->len == r->size) {
 		c->st.tx_queue_drops++;
 		return 0;
 	}
-	s = &q[(head + *n) % TXQ_SIZE];
+	s = &r->slot[(r->head + r->len) % r->size];
 	memcpy(s->data, pkt, len);
 	s->len = (uint16_t)len;
-	(*n)++;
+	r->len++;
+	return 0;
+}
+
+static int pop(struct hl_call *c, struct tx_ring *r, uint8_t *buf, size_t cap,
+	       size_t *len)
+{
+	struct tx_slot *s = &r->slot[r->head];
+
+	if (s->len > cap)
+		return HL_ETOOBIG;
+	memcpy(buf, s->data, s->len);
+	*len = s->len;
+	r->head = (r->head + 1) % r->size;
+	r->len--;
 	c->st.packets_sent++;
-	c->st.bytes_sent += len;
+	c->st.bytes_sent += s->len;
 	return 0;
 }
 
 int call_enqueue(struct hl_call *c, const uint8_t *pkt, size_t len)
 {
-	return enqueue(c, c->txq, c->txq_head, &c->txq_len, pkt, len);
-}
-
-int call_enqueue_paced(struct hl_call *c, const uint8_t *pkt, size_t len)
-{
-	return enqueue(c, c->ptxq, c->ptxq_head, &c->ptxq_len, pkt, len);
+	return push(c, &c->txq, pkt, len);
 }
 
 /* The pacer's rate in bytes per µs. */
@@ -333,61 +347,70 @@ static double pace_rate(const struct hl_call *c)
 	return PACE_FACTOR * hl_cc_target_kbps(c->cc) * 1000.0 / 8 / 1e6;
 }
 
-/* Bring the pacer's credit up to now (capped while nothing waits). */
-static void pace_update(struct hl_call *c)
+/* The pacer's credit at now_us. */
+static double pace_credit(const struct hl_call *c)
 {
-	double rate = pace_rate(c);
-
-	if (c->now_us > c->pace_us) {
-		c->pace_bytes += rate * (double)(c->now_us - c->pace_us);
-		c->pace_us = c->now_us;
-	}
-	if (c->pace_bytes > rate * PACE_BURST + PKT_MAX)
-		c->pace_bytes = rate * PACE_BURST + PKT_MAX;
+	return c->pace_bytes +
+	       pace_rate(c) * (double)(c->now_us > c->pace_us
+					       ? c->now_us - c->pace_us
+					       : 0);
 }
 
-static int pop(struct tx_slot *q, size_t *head, size_t *n, uint8_t *buf,
-	       size_t cap, size_t *len)
+/* A paced packet: when it ends an idle time, the credit gathered meanwhile
+ * is capped at PACE_BURST (a backlog keeps all of its credit, so a late
+ * wake-up catches up instead of slowing the pace). */
+static int push_paced(struct hl_call *c, struct tx_ring *r, const uint8_t *pkt,
+		      size_t len)
 {
-	struct tx_slot *s = &q[*head];
+	if (!c->rtxq.len && !c->vtxq.len) {
+		double cap = pace_rate(c) * PACE_BURST + PKT_MAX;
 
-	if (s->len > cap)
-		return HL_ETOOBIG;
-	memcpy(buf, s->data, s->len);
-	*len = s->len;
-	*head = (*head + 1) % TXQ_SIZE;
-	(*n)--;
-	return 0;
+		c->pace_bytes = HL_MIN(pace_credit(c), cap);
+		c->pace_us = HL_MAX(c->pace_us, c->now_us);
+	}
+	return push(c, r, pkt, len);
+}
+
+int call_enqueue_paced(struct hl_call *c, const uint8_t *pkt, size_t len)
+{
+	return push_paced(c, &c->vtxq, pkt, len);
+}
+
+int call_enqueue_rtx(struct hl_call *c, const uint8_t *pkt, size_t len)
+{
+	return push_paced(c, &c->rtxq, pkt, len);
 }
 
 int hl_call_poll_transmit(struct hl_call *c, uint8_t *buf, size_t cap,
 			  size_t *len)
 {
+	struct tx_ring *r = c->rtxq.len ? &c->rtxq : &c->vtxq;
 	int err;
 
-	if (c->txq_len)
-		return pop(c->txq, &c->txq_head, &c->txq_len, buf, cap, len);
-	if (!c->ptxq_len)
+	if (c->txq.len)
+		return pop(c, &c->txq, buf, cap, len);
+	if (!r->len)
 		return HL_EAGAIN;
-	pace_update(c);
+	c->pace_bytes = pace_credit(c);
+	c->pace_us = HL_MAX(c->pace_us, c->now_us);
 	if (c->pace_bytes <= 0)
 		return HL_EAGAIN; /* at hl_call_next_timeout() */
-	err = pop(c->ptxq, &c->ptxq_head, &c->ptxq_len, buf, cap, len);
+	err = pop(c, r, buf, cap, len);
 	if (!err)
 		c->pace_bytes -= (double)*len;
 	return err;
 }
 
-/* When the pacer lets the next video packet go; UINT64_MAX: none waits. */
+/* When the pacer lets the next packet go; UINT64_MAX: none waits. */
 static uint64_t pace_next(const struct hl_call *c)
 {
-	double rate = pace_rate(c);
+	double rate = pace_rate(c), credit = pace_credit(c);
 
-	if (!c->ptxq_len)
+	if (!c->rtxq.len && !c->vtxq.len)
 		return UINT64_MAX;
-	if (c->pace_bytes > 0 || rate <= 0)
+	if (credit > 0 || rate <= 0)
 		return c->now_us;
-	return c->pace_us + (uint64_t)(-c->pace_bytes / rate) + 1;
+	return c->now_us + (uint64_t)(-credit / rate) + 1;
 }
 
 uint64_t call_rtt_us(const struct hl_call *c)

@@ -10,7 +10,9 @@
 #include "hotline/rtp.h"
 
 #define HIST_SIZE    1024 /* sent video packets kept for retransmission */
-#define TXQ_SIZE     1024 /* datagrams waiting for hl_call_poll_transmit */
+#define TXQ_SIZE     256  /* sound and RTCP waiting for hl_call_poll_transmit */
+#define RTXQ_SIZE    256  /* retransmissions waiting for the pacer */
+#define VTXQ_SIZE    1024 /* video waiting for the pacer */
 #define PACE_FACTOR  2.5  /* video leaves at this x the target bitrate */
 #define PACE_BURST   5000 /* µs of credit that may build up while idle */
 #define PKT_MAX	     HL_RTP_MAX_PACKET
@@ -44,6 +46,12 @@ struct hist_entry {
 struct tx_slot {
 	uint16_t len;
 	uint8_t data[PKT_MAX];
+};
+
+/* A queue of datagrams for hl_call_poll_transmit (a ring of `size`). */
+struct tx_ring {
+	struct tx_slot *slot;
+	size_t size, head, len;
 };
 
 /* What the peer's sender reports tell us: its NTP clock vs RTP time. */
@@ -82,12 +90,10 @@ struct hl_call {
 	unsigned red_distance;
 	unsigned red_clean_reports;
 	struct hist_entry *hist;
-	struct tx_slot *txq; /* sound and RTCP: sent at once */
-	size_t txq_head, txq_len;
-	/* video and retransmissions: paced at PACE_FACTOR x the target, so
-	 * a large frame does not overflow a bottleneck's queue in one burst */
-	struct tx_slot *ptxq;
-	size_t ptxq_head, ptxq_len;
+	/* Sound and RTCP leave at once.  Retransmissions, then video, leave
+	 * paced at PACE_FACTOR x the target, so that a large frame does not
+	 * overflow a bottleneck's queue in one burst. */
+	struct tx_ring txq, rtxq, vtxq;
 	double pace_bytes;  /* credit; may go negative by one packet */
 	uint64_t pace_us;   /* when the credit was last brought up to date */
 	uint64_t now_us;    /* the latest time the caller gave us */
@@ -137,6 +143,7 @@ struct hl_call {
 /* call.c */
 int call_enqueue(struct hl_call *c, const uint8_t *pkt, size_t len);
 int call_enqueue_paced(struct hl_call *c, const uint8_t *pkt, size_t len);
+int call_enqueue_rtx(struct hl_call *c, const uint8_t *pkt, size_t len);
 uint64_t call_rtt_us(const struct hl_call *c);
 /* How often a key frame is asked for again while none comes. */
 uint64_t call_pli_interval(const struct hl_call *c);

@@ -293,7 +293,7 @@ int call_retransmit(struct hl_call *c, uint16_t seq, uint64_t now)
 					  sizeof(pkt) - hlen, &rlen);
 		if (!err) {
 			c->st.retransmissions++;
-			err = call_enqueue_paced(c, pkt, hlen + rlen);
+			err = call_enqueue_rtx(c, pkt, hlen + rlen);
 		}
 	}
 	return err;
