@@ -225,8 +225,10 @@ static int test_sim_deterministic(void)
 /*
  * A bottleneck below the video bitrate (1000 kbit/s for 1500): sound goes
  * on, no corrupt picture is shown, the congestion controller lowers the
- * target.  (Video fluency behind such a bottleneck needs a delay-gradient
- * estimator and a pacer; see src/cc/README.md.)
+ * target, and thanks to the pacer pictures get through from the start
+ * (without it the first key frame overflowed the queue again and again:
+ * 0 and 19 of about 120 in these 5 s; with it 33 and 28).  Full fluency
+ * needs a delay-gradient estimator; see src/cc/README.md.
  */
 static int test_sim_small_rate_cap(void)
 {
@@ -248,6 +250,8 @@ static int test_sim_small_rate_cap(void)
 		HT_ASSERT(ratio(me->audio.frames_played,
 				peer->call.audio_frames_sent) >= 0.95);
 		HT_ASSERT(peer->call.target_kbps < 1000);
+		HT_ASSERT(ratio(me->video.frames,
+				peer->call.video_frames_sent) >= 0.15);
 	}
 	hl_sim_result_free(&r);
 	return 0;
