@@ -992,6 +992,7 @@ out_report:
 		hl_json_str(&js, "srtp", ts.srtp_profile);
 		hl_json_u64(&js, "srtp_failures", ts.srtp_failures);
 		hl_json_u64(&js, "datagrams_dropped", ts.dropped);
+		hl_json_u64(&js, "datagrams_read_directly", ts.read_direct);
 		hl_json_str(&js, "local", ts.local);
 		hl_json_str(&js, "remote", ts.remote);
 		hl_json_bool(&js, "clean_exit", rc == 0);

@@ -65,6 +65,7 @@ struct hl_tp_stats {
 	uint64_t packets_sent, packets_received, bytes_sent, bytes_received;
 	uint64_t srtp_failures; /* unauthentic SRTP/SRTCP dropped */
 	uint64_t dropped;	/* datagrams of no known kind dropped */
+	uint64_t read_direct;	/* datagrams read without libnice (ice.c) */
 };
 
 struct hl_transport;

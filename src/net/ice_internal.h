@@ -94,5 +94,8 @@ void hl_ice_pair(struct hl_ice *ice, char local[HL_ICE_ADDR_MAX],
 
 /* Datagrams dropped because the queue was full or they were too big. */
 uint64_t hl_ice_overflows(struct hl_ice *ice);
+/* Datagrams read directly from the selected pair's socket (see ice.c),
+ * not through libnice. */
+uint64_t hl_ice_direct(struct hl_ice *ice);
 
 #endif /* HOTLINE_NET_ICE_INTERNAL_H */
