@@ -149,12 +149,17 @@ for me, peer, nat in ((a, b, "10.99.2.2:"), (b, a, "10.99.1.2:")):
     sent = peer["video"]["frames_sent"]
     got = me["video"]["frames_rendered"]
     print("  %s: path %s, %s <-> %s, %d/%d frames, PSNR %.2f dB, "
-          "setup %.0f ms" % (me["name"], me["path"], me["local"],
-                             me["remote"], got, sent, me["video"]["psnr_db"],
-                             me["setup_ms"]["first_picture"]))
+          "setup %.0f ms, %d datagrams read directly" % (
+              me["name"], me["path"], me["local"], me["remote"], got, sent,
+              me["video"]["psnr_db"], me["setup_ms"]["first_picture"],
+              me["datagrams_read_directly"]))
     if me["path"] == "direct" and not me["remote"].startswith(nat):
         bad.append("%s's direct peer is %s, not the other NAT's outside "
                    "address" % (me["name"], me["remote"]))
+    # Past the NATs the pair has no relay: media is read past libnice.
+    if (me["path"] == "direct") != (me["datagrams_read_directly"] > 0):
+        bad.append("%s's path is %s and %d datagrams were read directly" % (
+            me["name"], me["path"], me["datagrams_read_directly"]))
     if me["path"] not in ("direct", "relay"):
         bad.append("%s's path is %s" % (me["name"], me["path"]))
     if got < 0.97 * (sent - 2):
