@@ -160,7 +160,9 @@ sys.exit(1 if bad else 0)
 EOF
 }
 
-# 1. A clean call, the ratchet stepping every 2 s, garbage at bob's port.
+# 1. A clean call, the ratchet stepping every 2 s, garbage at bob's port
+# (from another address: libnice drops it, so bob's "dropped" stays
+# small; read as media it would be about a thousand).
 # Both sides read their media past libnice (src/net/ice.c) and leave it
 # the STUN: the call outlasts libnice's consent limit (a side whose
 # consent checks go unanswered gives up after about 10 s), so it fails
@@ -188,7 +190,7 @@ else
 fi
 wait_both
 if [ $ra = 0 ] && [ $rb = 0 ] &&
-	check clean 0.99 'a["e2ee"]["rekeys"] >= 2 and b["e2ee"]["rekeys"] >= 2 and b["path"] == "direct" and b["srtp_failures"] > 0 and a["datagrams_read_directly"] > 0 and b["datagrams_read_directly"] > 0'; then
+	check clean 0.99 'a["e2ee"]["rekeys"] >= 2 and b["e2ee"]["rekeys"] >= 2 and b["path"] == "direct" and b["srtp_failures"] > 0 and a["datagrams_read_directly"] > 0 and b["datagrams_read_directly"] > 0 and b["datagrams_dropped"] < 50'; then
 	ok "clean 14 s call with rekeying and garbage datagrams, media read past libnice"
 else
 	no "clean call ($ra $rb)"; show_errs clean

@@ -66,6 +66,7 @@ struct hl_tp_stats {
 	uint64_t srtp_failures; /* unauthentic SRTP/SRTCP dropped */
 	uint64_t dropped;	/* datagrams of no known kind dropped */
 	uint64_t read_direct;	/* datagrams read without libnice (ice.c) */
+	uint64_t ice_rounds;	/* rounds of libnice's context (ice.c) */
 };
 
 struct hl_transport;

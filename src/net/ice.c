@@ -14,23 +14,27 @@
  * while holding the mutex, so the two locks never nest.
  *
  * Direct reading: once a pair is selected and neither of its candidates
- * is a relay, the socket of that pair carries only the peer's datagrams
- * and STUN.  hl_ice_wait() then polls that socket itself and reads the
- * datagrams that are not STUN (first byte 4-255, RFC 7983) and come from
- * the pair's remote address straight into the queue, one recv() each
- * after a one-byte MSG_PEEK that shows both, without a round
- * of the GMainContext per datagram (prepare, query, check, dispatch, and
- * the two eventfd writes and extra wake-up that GLib's dispatch costs).
- * A datagram that is STUN or comes from elsewhere stays in the socket and
- * a round of the context follows at once: libnice reads it (consent
- * checks and their answers, RFC 7675; it drops data from addresses of no
- * validated pair) and whatever came after it, as before.  The
+ * is a relay, the peer's media arrives on that pair's socket as plain
+ * datagrams from the pair's remote address.  hl_ice_wait() then polls
+ * that socket itself (with the context's other descriptors: libnice's
+ * other sockets and GLib's wake-up) and reads the datagrams that are not
+ * STUN (first byte 4-255, RFC 7983) and come from the pair's remote
+ * address straight into the queue, one recv() each after a one-byte
+ * MSG_PEEK that shows both, without a round of the GMainContext per
+ * datagram (prepare, query, check, dispatch, and the two eventfd writes
+ * and extra wake-up that GLib's dispatch costs).  A datagram that is
+ * STUN or comes from any other address (a STUN server, a stranger)
+ * stays in the socket, and a round of the context follows at once, as
+ * it does when another descriptor is ready: libnice reads it (consent
+ * checks and their answers, RFC 7675; it drops data from addresses of
+ * no validated pair) and whatever came after it, as before.  The
  * context also runs when its own timeout is due, and at least every
  * GLIB_GAP_MS, so libnice's timers (consent checks, retransmissions)
  * and its state changes keep their timing to within that gap.  On a
  * one-way 720p call this cut the receiver's CPU outside the decoder by
- * about a fifth (bench/README.md).  Relayed pairs keep libnice's path:
- * their datagrams come wrapped in TURN framing.
+ * about a sixth (bench/README.md).  Pairs with a relay keep libnice's
+ * path: when the relay is ours the datagrams come in TURN framing, and
+ * when it is the peer's we simply stay on the safe side.
  *
  * Only UDP: no ICE-TCP, TURN over UDP only.  With cfg->loopback the
  * agent's only local address is 127.0.0.1 (tests, and calls on one
@@ -58,9 +62,10 @@
 #define COMPONENT	1   /* one component: rtcp-mux (RFC 5761) */
 #define IDLE_TIMEOUT_MS 500 /* see configure() */
 #define STUN_RTO_MS	100 /* see configure() */
-#define GLIB_GAP_MS \
-	50 /* direct reading: a round of the context at least this often */
-#define DRAIN_MAX 64 /* direct reading: datagrams read per wake-up at most */
+/* Direct reading: a round of the context at least every GLIB_GAP_MS, at
+ * most DRAIN_MAX datagrams read per wake-up. */
+#define GLIB_GAP_MS 50
+#define DRAIN_MAX   64
 
 struct dgram {
 	size_t len;
@@ -83,9 +88,16 @@ struct hl_ice {
 	/* Direct reading (caller thread only): the selected pair's socket
 	 * or -1, the pair generation it belongs to, when the context must
 	 * run next (CLOCK_MONOTONIC ms), and a datagram's room. */
+	GSocket *dsock; /* our reference while we read it */
 	int dfd;
 	unsigned dfd_gen;
+	bool direct_off; /* not for this pair (no socket, or it failed) */
+	bool closing;	 /* hl_ice_free: libnice's path only */
 	struct sockaddr_storage dpeer; /* the selected pair's remote address */
+	gint n_query;		       /* fds in pfds from the last query */
+	struct pollfd *dpfds;	       /* direct_wait's poll set */
+	gint n_dpfds;
+	uint64_t rounds; /* rounds of the context run in this thread */
 	uint64_t glib_due_ms;
 	uint8_t rbuf[HL_ICE_DGRAM_MAX + 1];
 
@@ -230,8 +242,8 @@ static int parse_turn_uri(const char *uri, char *host, size_t hcap,
 
 /* ---- the agent thread ----------------------------------------------- */
 
-/* Queue a copy of one datagram; an empty, oversized or unqueueable one
- * is counted in overflows.  Takes mu. */
+/* Queue a copy of one datagram; an oversized or unqueueable one is
+ * counted in overflows, an empty one dropped.  Takes mu. */
 static void enqueue(struct hl_ice *ice, const void *buf, size_t len,
 		    bool direct)
 {
@@ -552,10 +564,15 @@ static int go_inline(struct hl_ice *ice)
 	return 0;
 }
 
+static void direct_stop(struct hl_ice *ice);
+
 void hl_ice_free(struct hl_ice *ice)
 {
 	if (!ice)
 		return;
+	/* The close below runs through the context's own rounds. */
+	ice->closing = true;
+	direct_stop(ice);
 	if (ice->agent && ice->inline_mode) {
 		uint64_t end = hl_clock_now_us() + 1000000;
 
@@ -597,6 +614,7 @@ void hl_ice_free(struct hl_ice *ice)
 	if (ice->ctx)
 		g_main_context_unref(ice->ctx);
 	g_free(ice->pfds);
+	hl_free(ice->dpfds);
 	while (ice->q_len) {
 		hl_free(ice->q[ice->q_head]);
 		ice->q_head = (ice->q_head + 1) % HL_ICE_QUEUE;
@@ -617,8 +635,17 @@ static uint64_t mono_ms(void)
 	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
+static void direct_stop(struct hl_ice *ice)
+{
+	if (ice->dsock)
+		g_object_unref(ice->dsock);
+	ice->dsock = NULL;
+	ice->dfd = -1;
+}
+
 /* Direct reading: use the selected pair's socket if the pair has no
- * relay, else (or before a pair works) libnice's path. */
+ * relay, else (or before a pair works) libnice's path.  A new pair is
+ * looked at afresh; a pair whose socket failed is not tried again. */
 static void direct_update(struct hl_ice *ice)
 {
 	NiceCandidate *lc = NULL, *rc = NULL;
@@ -630,14 +657,15 @@ static void direct_update(struct hl_ice *ice)
 	gen = ice->pair_gen;
 	ok = ice->state == HL_ICE_CONNECTED && ice->have_pair && !ice->relayed;
 	pthread_mutex_unlock(&ice->mu);
-	if (!ok) {
-		ice->dfd = -1;
+	if (!ok || ice->closing) {
+		direct_stop(ice);
 		return;
 	}
-	if (ice->dfd >= 0 && gen == ice->dfd_gen)
+	if (gen == ice->dfd_gen && (ice->dsock || ice->direct_off))
 		return;
+	direct_stop(ice);
 	ice->dfd_gen = gen;
-	ice->dfd = -1;
+	ice->direct_off = true; /* until the socket is ours */
 	if (!nice_agent_get_selected_pair(ice->agent, ice->stream, COMPONENT,
 					  &lc, &rc) ||
 	    !rc)
@@ -646,10 +674,11 @@ static void direct_update(struct hl_ice *ice)
 	nice_address_copy_to_sockaddr(&rc->addr,
 				      (struct sockaddr *)&ice->dpeer);
 	gs = nice_agent_get_selected_socket(ice->agent, ice->stream, COMPONENT);
-	if (gs) {
-		ice->dfd = g_socket_get_fd(gs);
-		g_object_unref(gs); /* the agent keeps its own reference */
-	}
+	if (!gs)
+		return;
+	ice->dsock = gs; /* the reference is ours until direct_stop */
+	ice->dfd = g_socket_get_fd(gs);
+	ice->direct_off = false;
 }
 
 /* Is a the address b (the same family, address and port)? */
@@ -677,20 +706,45 @@ static bool same_addr(const struct sockaddr_storage *a,
 }
 
 /*
- * Direct reading: wait up to timeout_ms for the socket, then read what
- * is not STUN.  1: the context must run now (STUN is next in the
- * socket, or the socket reports an error: libnice handles both); 0:
+ * Direct reading: wait up to timeout_ms for the pair's socket and the
+ * context's other descriptors (libnice's other sockets, GLib's wake-up),
+ * then read from the pair's socket what is not STUN and comes from the
+ * pair's remote address.  1: the context must run now (STUN or a
+ * stranger's datagram is next in the socket, another descriptor is
+ * ready, or the socket reports an error: libnice handles them all); 0:
  * it need not; HL_EIO: poll failed.
  */
 static int direct_wait(struct hl_ice *ice, int timeout_ms)
 {
-	struct pollfd p = {ice->dfd, POLLIN, 0};
+	gint n = 0;
 
-	if (poll(&p, 1, timeout_ms) < 0)
+	if (ice->n_dpfds < ice->n_query + 1) {
+		hl_free(ice->dpfds);
+		ice->n_dpfds = 0;
+		ice->dpfds = hl_calloc((size_t)ice->n_query + 1,
+				       sizeof(*ice->dpfds));
+		if (!ice->dpfds)
+			return 1; /* the context's own round does without */
+		ice->n_dpfds = ice->n_query + 1;
+	}
+	ice->dpfds[n++] = (struct pollfd){ice->dfd, POLLIN, 0};
+	for (gint i = 0; i < ice->n_query; i++)
+		if (ice->pfds[i].fd != ice->dfd)
+			ice->dpfds[n++] = (struct pollfd){
+				ice->pfds[i].fd, (short)ice->pfds[i].events, 0};
+	if (poll(ice->dpfds, (nfds_t)n, timeout_ms) < 0)
 		return errno == EINTR ? 0 : HL_EIO;
-	if (p.revents & (POLLERR | POLLHUP | POLLNVAL))
+	for (gint i = 1; i < n; i++)
+		if (ice->dpfds[i].revents)
+			return 1;
+	if (ice->dpfds[0].revents & POLLNVAL) {
+		direct_stop(ice); /* libnice closed it: its path from now */
+		ice->direct_off = true;
 		return 1;
-	if (!(p.revents & POLLIN))
+	}
+	if (ice->dpfds[0].revents & (POLLERR | POLLHUP))
+		return 1;
+	if (!(ice->dpfds[0].revents & POLLIN))
 		return 0;
 	for (int i = 0; i < DRAIN_MAX; i++) {
 		struct sockaddr_storage from;
@@ -700,6 +754,11 @@ static int direct_wait(struct hl_ice *ice, int timeout_ms)
 			recvfrom(ice->dfd, &first, 1, MSG_PEEK | MSG_DONTWAIT,
 				 (struct sockaddr *)&from, &flen);
 
+		if (r < 0 && (errno == EBADF || errno == ENOTSOCK)) {
+			direct_stop(ice);
+			ice->direct_off = true;
+			return 1;
+		}
 		if (r < 0)
 			return errno == EAGAIN || errno == EWOULDBLOCK ||
 					       errno == EINTR
@@ -713,7 +772,8 @@ static int direct_wait(struct hl_ice *ice, int timeout_ms)
 			 MSG_DONTWAIT | MSG_TRUNC);
 		if (r < 0)
 			return 1;
-		/* Empty and oversized datagrams are counted as dropped. */
+		/* Oversized datagrams are counted as dropped; empty ones
+		 * are dropped (as libnice's path does). */
 		enqueue(ice, ice->rbuf,
 			(size_t)r <= HL_ICE_DGRAM_MAX ? (size_t)r
 						      : HL_ICE_DGRAM_MAX + 1,
@@ -766,6 +826,8 @@ int hl_ice_wait(struct hl_ice *ice, int timeout_ms)
 		ice->pfds = g_new0(GPollFD, n);
 		ice->n_pfds = n;
 	}
+	ice->n_query = n;
+	ice->rounds++;
 	t_query = mono_ms();
 	/* When the context must run again (direct reading): its own
 	 * timeout as of now, capped; a timer that a dispatch below adds
@@ -1036,6 +1098,11 @@ void hl_ice_pair(struct hl_ice *ice, char local[HL_ICE_ADDR_MAX],
 	memcpy(remote, ice->remote, HL_ICE_ADDR_MAX);
 	*relayed = ice->relayed;
 	pthread_mutex_unlock(&ice->mu);
+}
+
+uint64_t hl_ice_rounds(struct hl_ice *ice)
+{
+	return ice->rounds; /* caller thread only */
 }
 
 uint64_t hl_ice_direct(struct hl_ice *ice)

@@ -97,5 +97,8 @@ uint64_t hl_ice_overflows(struct hl_ice *ice);
 /* Datagrams read directly from the selected pair's socket (see ice.c),
  * not through libnice. */
 uint64_t hl_ice_direct(struct hl_ice *ice);
+/* Rounds of the GMainContext run by hl_ice_wait() in the caller's
+ * thread. */
+uint64_t hl_ice_rounds(struct hl_ice *ice);
 
 #endif /* HOTLINE_NET_ICE_INTERNAL_H */

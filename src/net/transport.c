@@ -440,4 +440,5 @@ void hl_transport_stats(const struct hl_transport *t, struct hl_tp_stats *st)
 	st->srtp_failures = t->srtp_failures;
 	st->dropped = t->dropped + hl_ice_overflows(t->ice);
 	st->read_direct = hl_ice_direct(t->ice);
+	st->ice_rounds = hl_ice_rounds(t->ice);
 }
