@@ -1105,22 +1105,10 @@ uint64_t hl_ice_rounds(struct hl_ice *ice)
 	return ice->rounds; /* caller thread only */
 }
 
-uint64_t hl_ice_direct(struct hl_ice *ice)
+void hl_ice_counts(struct hl_ice *ice, uint64_t *overflows, uint64_t *direct)
 {
-	uint64_t n;
-
 	pthread_mutex_lock(&ice->mu);
-	n = ice->direct;
+	*overflows = ice->overflows;
+	*direct = ice->direct;
 	pthread_mutex_unlock(&ice->mu);
-	return n;
-}
-
-uint64_t hl_ice_overflows(struct hl_ice *ice)
-{
-	uint64_t n;
-
-	pthread_mutex_lock(&ice->mu);
-	n = ice->overflows;
-	pthread_mutex_unlock(&ice->mu);
-	return n;
 }

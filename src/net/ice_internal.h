@@ -92,11 +92,10 @@ int hl_ice_send(struct hl_ice *ice, const uint8_t *buf,
 void hl_ice_pair(struct hl_ice *ice, char local[HL_ICE_ADDR_MAX],
 		 char remote[HL_ICE_ADDR_MAX], bool *relayed);
 
-/* Datagrams dropped because the queue was full or they were too big. */
-uint64_t hl_ice_overflows(struct hl_ice *ice);
-/* Datagrams read directly from the selected pair's socket (see ice.c),
+/* Datagrams dropped because the queue was full or they were too big, and
+ * datagrams read directly from the selected pair's socket (see ice.c),
  * not through libnice. */
-uint64_t hl_ice_direct(struct hl_ice *ice);
+void hl_ice_counts(struct hl_ice *ice, uint64_t *overflows, uint64_t *direct);
 /* Rounds of the GMainContext run by hl_ice_wait() in the caller's
  * thread. */
 uint64_t hl_ice_rounds(struct hl_ice *ice);

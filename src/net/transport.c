@@ -422,6 +422,7 @@ int hl_transport_send(struct hl_transport *t, const uint8_t *pkt, size_t len)
 void hl_transport_stats(const struct hl_transport *t, struct hl_tp_stats *st)
 {
 	const char *prof;
+	uint64_t overflows;
 
 	memset(st, 0, sizeof(*st));
 	if (!t)
@@ -438,7 +439,7 @@ void hl_transport_stats(const struct hl_transport *t, struct hl_tp_stats *st)
 	st->bytes_sent = t->bytes_sent;
 	st->bytes_received = t->bytes_received;
 	st->srtp_failures = t->srtp_failures;
-	st->dropped = t->dropped + hl_ice_overflows(t->ice);
-	st->read_direct = hl_ice_direct(t->ice);
+	hl_ice_counts(t->ice, &overflows, &st->read_direct);
+	st->dropped = t->dropped + overflows;
 	st->ice_rounds = hl_ice_rounds(t->ice);
 }
