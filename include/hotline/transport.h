@@ -61,7 +61,6 @@ struct hl_tp_stats {
 	bool relayed;		    /* the selected pair uses a TURN relay */
 	char local[64], remote[64]; /* selected addresses "ip:port" */
 	char srtp_profile[40];
-	double rtt_ms; /* from consent checks, 0 if unknown */
 	uint64_t packets_sent, packets_received, bytes_sent, bytes_received;
 	uint64_t srtp_failures; /* unauthentic SRTP/SRTCP dropped */
 	uint64_t dropped;	/* datagrams of no known kind dropped */
