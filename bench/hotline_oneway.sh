@@ -13,6 +13,8 @@
 # picture a second with its reference (PSNR; --psnr-every 30) and reads
 # the stamp of every one, as bench/gst_call does.  Exit status 1 when the
 # call failed.
+# With HOTLINE_ONEWAY_LOGS=DIR, the two joins' messages are kept as
+# DIR/a.err and DIR/b.err (bench/outside_decoder.sh reads bob's).
 # Usage: bench/hotline_oneway.sh BUILD_DIR SECONDS
 set -u
 build=$1
@@ -62,6 +64,9 @@ pa=$!
 pb=$!
 wait "$pa"; ra=$?
 wait "$pb"; rb=$?
+if [ -n "${HOTLINE_ONEWAY_LOGS:-}" ]; then
+	cp "$tmp/a.err" "$tmp/b.err" "$HOTLINE_ONEWAY_LOGS/"
+fi
 if [ $ra != 0 ] || [ $rb != 0 ]; then
 	echo "hotline_oneway: the call failed ($ra $rb)" >&2
 	tail -n 3 "$tmp/a.err" "$tmp/b.err" >&2
