@@ -661,6 +661,13 @@ static void direct_update(struct hl_ice *ice)
 		direct_stop(ice);
 		return;
 	}
+	/* libnice closes sockets only in a dispatch in this thread: a
+	 * closed one is seen here before its number could be read again. */
+	if (ice->dsock && g_socket_is_closed(ice->dsock)) {
+		direct_stop(ice);
+		ice->direct_off = true;
+		return;
+	}
 	if (gen == ice->dfd_gen && (ice->dsock || ice->direct_off))
 		return;
 	direct_stop(ice);
@@ -705,6 +712,8 @@ static bool same_addr(const struct sockaddr_storage *a,
 	return false;
 }
 
+static int direct_drain(struct hl_ice *ice);
+
 /*
  * Direct reading: wait up to timeout_ms for the pair's socket and the
  * context's other descriptors (libnice's other sockets, GLib's wake-up),
@@ -717,14 +726,18 @@ static bool same_addr(const struct sockaddr_storage *a,
 static int direct_wait(struct hl_ice *ice, int timeout_ms)
 {
 	gint n = 0;
+	int r;
 
 	if (ice->n_dpfds < ice->n_query + 1) {
 		hl_free(ice->dpfds);
 		ice->n_dpfds = 0;
 		ice->dpfds = hl_calloc((size_t)ice->n_query + 1,
 				       sizeof(*ice->dpfds));
-		if (!ice->dpfds)
-			return 1; /* the context's own round does without */
+		if (!ice->dpfds) {
+			direct_stop(ice); /* libnice's path needs no memory */
+			ice->direct_off = true;
+			return 1;
+		}
 		ice->n_dpfds = ice->n_query + 1;
 	}
 	ice->dpfds[n++] = (struct pollfd){ice->dfd, POLLIN, 0};
@@ -734,9 +747,19 @@ static int direct_wait(struct hl_ice *ice, int timeout_ms)
 				ice->pfds[i].fd, (short)ice->pfds[i].events, 0};
 	if (poll(ice->dpfds, (nfds_t)n, timeout_ms) < 0)
 		return errno == EINTR ? 0 : HL_EIO;
-	for (gint i = 1; i < n; i++)
+	/* The pair's socket first: a round now would let libnice read the
+	 * media waiting there, and its dispatch raises GLib's wake-up for
+	 * the next wait, and so on. */
+	r = direct_drain(ice);
+	for (gint i = 1; i < n && !r; i++)
 		if (ice->dpfds[i].revents)
-			return 1;
+			r = 1;
+	return r;
+}
+
+/* direct_wait's reading of the pair's socket after its poll. */
+static int direct_drain(struct hl_ice *ice)
+{
 	if (ice->dpfds[0].revents & POLLNVAL) {
 		direct_stop(ice); /* libnice closed it: its path from now */
 		ice->direct_off = true;
