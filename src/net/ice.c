@@ -62,8 +62,8 @@
 #define COMPONENT	1   /* one component: rtcp-mux (RFC 5761) */
 #define IDLE_TIMEOUT_MS 500 /* see configure() */
 #define STUN_RTO_MS	100 /* see configure() */
-/* Direct reading: a round of the context at least every GLIB_GAP_MS, at
- * most DRAIN_MAX datagrams read per wake-up. */
+/* Direct reading: a round of the context at least every GLIB_GAP_MS
+ * (CLOCK_MONOTONIC ms), at most DRAIN_MAX datagrams read per wake-up. */
 #define GLIB_GAP_MS 50
 #define DRAIN_MAX   64
 
@@ -627,12 +627,10 @@ void hl_ice_free(struct hl_ice *ice)
 	hl_free(ice);
 }
 
-static uint64_t mono_ms(void)
+/* Milliseconds of hl_clock_now_us() (CLOCK_MONOTONIC). */
+static uint64_t now_ms(void)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+	return hl_clock_now_us() / 1000;
 }
 
 static void direct_stop(struct hl_ice *ice)
@@ -808,7 +806,6 @@ static int direct_drain(struct hl_ice *ice)
 int hl_ice_wait(struct hl_ice *ice, int timeout_ms)
 {
 	gint prio = 0, gtimeout = -1, n;
-	uint64_t t_query;
 	bool queued;
 
 	if (!ice->inline_mode) {
@@ -825,7 +822,7 @@ int hl_ice_wait(struct hl_ice *ice, int timeout_ms)
 		timeout_ms = 0;
 	direct_update(ice);
 	if (ice->dfd >= 0) {
-		uint64_t now = mono_ms();
+		uint64_t now = now_ms();
 
 		if (now < ice->glib_due_ms) {
 			int gap = (int)(ice->glib_due_ms - now), r;
@@ -837,7 +834,7 @@ int hl_ice_wait(struct hl_ice *ice, int timeout_ms)
 			/* The context runs now if it asked to or is due;
 			 * else the caller has datagrams or its timeout. */
 			if (r == 0 &&
-			    !(gap_first && mono_ms() >= ice->glib_due_ms))
+			    !(gap_first && now_ms() >= ice->glib_due_ms))
 				return 0;
 		}
 		timeout_ms = 0;
@@ -851,14 +848,13 @@ int hl_ice_wait(struct hl_ice *ice, int timeout_ms)
 	}
 	ice->n_query = n;
 	ice->rounds++;
-	t_query = mono_ms();
 	/* When the context must run again (direct reading): its own
 	 * timeout as of now, capped; a timer that a dispatch below adds
 	 * for sooner waits at most GLIB_GAP_MS. */
 	ice->glib_due_ms =
-		t_query + (uint64_t)(gtimeout >= 0 && gtimeout < GLIB_GAP_MS
-					     ? gtimeout
-					     : GLIB_GAP_MS);
+		now_ms() + (uint64_t)(gtimeout >= 0 && gtimeout < GLIB_GAP_MS
+					      ? gtimeout
+					      : GLIB_GAP_MS);
 	if (gtimeout >= 0 && (timeout_ms < 0 || gtimeout < timeout_ms))
 		timeout_ms = gtimeout;
 	/* EINTR (a signal such as Ctrl-C) leaves every revents 0: the
