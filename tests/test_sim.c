@@ -68,6 +68,9 @@ static int test_sim_clean(void)
 		HT_EQ_INT(me->video.corrupt, 0);
 		HT_EQ_INT(me->video.freezes, 0);
 		HT_EQ_INT(me->call.auth_failures, 0);
+		/* a clear path: no delay estimate limits the sender */
+		HT_EQ_INT(me->call.rembs_sent, 0);
+		HT_EQ_INT(peer->call.target_kbps, 1500);
 		HT_EQ_INT(me->video.width, 1280);
 		HT_EQ_INT(me->video.height, 720);
 		HT_ASSERT(me->video.latency_p50_ms > 0);
@@ -223,12 +226,13 @@ static int test_sim_deterministic(void)
 }
 
 /*
- * A bottleneck below the video bitrate (1000 kbit/s for 1500): sound goes
- * on, no corrupt picture is shown, the congestion controller lowers the
- * target, and thanks to the pacer pictures get through from the start
- * (without it the first key frame overflowed the queue again and again:
- * 0 and 19 of about 120 in these 5 s; with it 33 and 28).  Full fluency
- * needs a delay-gradient estimator; see src/cc/README.md.
+ * A bottleneck below the video bitrate (1000 kbit/s and a 100 ms queue
+ * for 1500): sound goes on, no corrupt picture is shown, each receiver's
+ * delay-based estimate (REMB) brings the sender under the link, and the
+ * pictures get through with the queue kept short.  Measured over these
+ * 10 s: 202 of 247 and 225 of 276 pictures sent were shown, latency p95
+ * 159 and 300 ms.  With only the sender's rules (before src/cc/rbe.c)
+ * about a quarter were shown and p95 was 460-680 ms (20 s runs).
  */
 static int test_sim_small_rate_cap(void)
 {
@@ -236,7 +240,7 @@ static int test_sim_small_rate_cap(void)
 	struct hl_sim_result r;
 
 	hl_sim_config_defaults(&cfg);
-	cfg.seconds = 5;
+	cfg.seconds = 10;
 	cfg.link.rate_kbps = 1000;
 	cfg.link.delay_us = 20000;
 	HT_OK(run(&cfg, &r));
@@ -249,9 +253,12 @@ static int test_sim_small_rate_cap(void)
 		HT_EQ_INT(me->call.video_decode_errors, 0);
 		HT_ASSERT(ratio(me->audio.frames_played,
 				peer->call.audio_frames_sent) >= 0.95);
-		HT_ASSERT(peer->call.target_kbps < 1000);
+		HT_ASSERT(me->call.rembs_sent > 0);
+		HT_ASSERT(peer->call.rembs_received > 0);
+		HT_ASSERT(peer->call.video_frames_sent >= 200);
 		HT_ASSERT(ratio(me->video.frames,
-				peer->call.video_frames_sent) >= 0.15);
+				peer->call.video_frames_sent) >= 0.7);
+		HT_ASSERT(me->video.latency_p95_ms < 400);
 	}
 	hl_sim_result_free(&r);
 	return 0;

@@ -1,22 +1,25 @@
 /*
  * hotline/cc.h - congestion control: how fast the sender may send.
  *
- * Sans-IO and sender-side.  It learns from the peer's RTCP receiver
- * reports (loss fraction, round-trip time) and, when the peer sends one,
- * its receive estimate (REMB), and answers with a target bitrate for the
- * video encoder and a budget for retransmissions.  The rules follow the
- * loss-based controller of Google Congestion Control
- * (draft-ietf-rmcat-gcc-02 §6) plus a delay signal taken from the RTT:
+ * Sans-IO, in two halves that Google Congestion Control
+ * (draft-ietf-rmcat-gcc-02) also has:
  *
- *   - queueing: RTT more than max(25 ms, min RTT / 2) above the lowest RTT
- *     of the last 10 s -> rate x 0.85 (at most once per RTT + 100 ms);
- *   - heavy loss while the RTT has risen more than 10 ms: fraction lost
- *     > 10 % -> rate x (1 - loss / 2).  Loss without any queueing (a
- *     lossy radio link, the simulator's random loss) is left to NACK/RTX,
- *     FEC and RED instead of starving the picture;
- *   - clear path: fraction lost < 2 % and RTT within 10 ms of the minimum
- *     -> rate x 1.08 per report (about +16 %/s), up to the maximum;
- *   - otherwise hold.  Never below the minimum or above a REMB.
+ * The sender's (hl_cc): loss-based (§6).  It learns from the peer's RTCP
+ * receiver reports (loss fraction, round-trip time) and the peer's
+ * receive estimate (REMB), and answers with a target bitrate for the
+ * video encoder, which the pacer and the retransmission budget follow:
+ *
+ *   - heavy loss while the RTT has risen more than 10 ms above its 10 s
+ *     minimum: fraction lost > 10 % -> rate x (1 - loss / 2).  Loss
+ *     without any queueing (a lossy radio link, the simulator's random
+ *     loss) is left to NACK/RTX, FEC and RED instead of starving the
+ *     picture;
+ *   - fraction lost < 2 % -> rate x 1.08 per report (about +16 %/s);
+ *   - otherwise hold.  Never below the minimum, above the maximum or
+ *     above the peer's last REMB.
+ *
+ * The receiver's (hl_rbe, below): delay-based (§5), on the one-way delay
+ * of the peer's video; its estimate goes back as REMB.
  */
 #ifndef HOTLINE_CC_H
 #define HOTLINE_CC_H
@@ -31,7 +34,6 @@ struct hl_cc_config {
 
 struct hl_cc_stats {
 	unsigned target_kbps;
-	uint64_t decreases_delay;
 	uint64_t decreases_loss;
 	uint64_t increases;
 	double min_rtt_ms;
@@ -49,5 +51,36 @@ void hl_cc_on_report(struct hl_cc *cc, double loss, bool have_rtt,
 void hl_cc_on_remb(struct hl_cc *cc, uint64_t bps, uint64_t now);
 unsigned hl_cc_target_kbps(const struct hl_cc *cc);
 void hl_cc_stats(const struct hl_cc *cc, struct hl_cc_stats *st);
+
+/*
+ * The receiving side's estimate of the rate the path delivers (the
+ * delay-based half of draft-ietf-rmcat-gcc-02 §5 run at the receiver;
+ * src/cc/rbe.c says how), for the sender as RTCP REMB.  Feed it every
+ * video and retransmission packet that passed SRTP: its RTP timestamp,
+ * its size, and timed = false for retransmissions (they count towards
+ * the rate only).  Until the path first shows congestion it has no
+ * estimate and asks for no REMB.
+ */
+struct hl_rbe_stats {
+	uint64_t packets;
+	uint64_t groups;   /* frames whose delay was measured */
+	uint64_t overuses; /* groups after which the queue was seen to grow */
+	uint64_t standing; /* ... or to stay more than 50 ms above its low */
+	uint64_t decreases;
+	uint64_t rembs;
+	unsigned estimate_kbps; /* 0: none yet */
+	double threshold_ms;
+};
+
+struct hl_rbe;
+
+int hl_rbe_new(struct hl_rbe **out) HL_MUST_CHECK;
+void hl_rbe_free(struct hl_rbe *r);
+void hl_rbe_on_packet(struct hl_rbe *r, uint32_t rtp_ts, size_t bytes,
+		      bool timed, uint64_t now, uint64_t rtt_us);
+/* True (and *bps) when a REMB is due: at once when the estimate fell by
+ * 3 % or more since the last one, else every 500 ms. */
+bool hl_rbe_poll_remb(struct hl_rbe *r, uint64_t now, uint64_t *bps);
+void hl_rbe_stats(const struct hl_rbe *r, struct hl_rbe_stats *st);
 
 #endif /* HOTLINE_CC_H */

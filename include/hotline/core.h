@@ -193,8 +193,10 @@ struct hl_call_stats {
 	uint64_t nacks_received;  /* sequence numbers the peer asked for */
 	uint64_t plis_received;
 	uint64_t tx_queue_drops;
-	uint64_t rtx_budget_drops; /* NACKed packets not resent: budget */
-	unsigned target_kbps;	   /* congestion control's video target */
+	uint64_t rtx_budget_drops;   /* NACKed packets not resent: budget */
+	unsigned target_kbps;	     /* congestion control's video target */
+	uint64_t rembs_received;     /* the peer's estimates (REMB) */
+	unsigned peer_estimate_kbps; /* the last one; 0: none */
 
 	/* receiving */
 	uint64_t packets_received;
@@ -208,6 +210,9 @@ struct hl_call_stats {
 	uint64_t rtx_received;
 	uint64_t nacks_sent; /* sequence numbers we asked for */
 	uint64_t plis_sent;
+	uint64_t rembs_sent;	 /* our estimates of what reaches us */
+	uint64_t delay_overuses; /* our estimator saw a queue grow */
+	unsigned estimate_kbps;	 /* our last estimate; 0: none yet */
 	uint64_t audio_decoded;
 	uint64_t audio_fec;
 	uint64_t audio_concealed;

@@ -95,15 +95,14 @@ void hl_cc_on_report(struct hl_cc *cc, double loss, bool have_rtt,
 		base = 0;
 	}
 	holdoff = (have_rtt ? rtt_us : 100000) + 100000;
-	if (have_rtt && queueing > HL_MAX(25000, base / 2)) {
-		if (!cc->decreased_once ||
-		    now - cc->last_decrease_us >= holdoff) {
-			cc->rate *= 0.85;
-			cc->st.decreases_delay++;
-			cc->last_decrease_us = now;
-			cc->decreased_once = true;
-		}
-	} else if (loss > 0.10 && have_rtt && queueing > 10000) {
+	/*
+	 * Queueing delay is the receiver's to judge (src/cc/rbe.c, which
+	 * sees one-way delay and answers with REMB).  A rule on the RTT
+	 * here cut our rate for congestion on the way back too (the peer's
+	 * reports queued behind its own media), and read jitter as queueing
+	 * (`hotline sim --jitter-ms 60` starved a side to 100 kbit/s).
+	 */
+	if (loss > 0.10 && have_rtt && queueing > 10000) {
 		if (!cc->decreased_once ||
 		    now - cc->last_decrease_us >= holdoff) {
 			cc->rate *= 1.0 - loss / 2;
@@ -111,7 +110,7 @@ void hl_cc_on_report(struct hl_cc *cc, double loss, bool have_rtt,
 			cc->last_decrease_us = now;
 			cc->decreased_once = true;
 		}
-	} else if (loss < 0.02 && (!have_rtt || queueing <= 10000)) {
+	} else if (loss < 0.02) {
 		cc->rate *= 1.08;
 		cc->st.increases++;
 	}

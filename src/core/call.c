@@ -222,6 +222,8 @@ int hl_call_new(struct hl_call **out, const struct hl_call_config *cfg,
 		};
 
 		err = hl_cc_new(&c->cc, &ccc);
+		if (!err)
+			err = hl_rbe_new(&c->rbe);
 		if (err)
 			goto fail;
 		c->applied_kbps = cfg->video_kbps;
@@ -271,6 +273,7 @@ void hl_call_free(struct hl_call *c)
 	if (c->adec)
 		c->cfg.adec->destroy(c->adec);
 	hl_cc_free(c->cc);
+	hl_rbe_free(c->rbe);
 	hl_sframe_sender_free(c->tx_sframe);
 	hl_sframe_receiver_free(c->rx_sframe);
 	hl_vbuf_free(c->vbuf);
@@ -601,6 +604,13 @@ void hl_call_stats(const struct hl_call *c, struct hl_call_stats *st)
 	st->audio_late = as.late + c->audio_late;
 	st->audio_red_distance = c->red_distance;
 	st->target_kbps = hl_cc_target_kbps(c->cc);
+	{
+		struct hl_rbe_stats rs;
+
+		hl_rbe_stats(c->rbe, &rs);
+		st->delay_overuses = rs.overuses;
+		st->estimate_kbps = rs.estimate_kbps;
+	}
 	st->duplicates += as.duplicates;
 	st->audio_delay_ms = as.delay_us / 1000;
 	st->audio_jitter_ms =

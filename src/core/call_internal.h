@@ -122,11 +122,15 @@ struct hl_call {
 	double audio_loss;	  /* smoothed share of audio packets lost */
 	double video_loss;	  /* same for the peer's video to us */
 	double peer_video_loss;	  /* what the peer reports of our video */
+	uint64_t rtx_bytes;	  /* retransmitted since the last REMB */
+	uint64_t last_remb_us;	  /* when the peer's last REMB came */
+	uint64_t congested_until; /* the peer's estimate limits us (REMB) */
 	uint64_t hold_until;	  /* A/V sync: next picture is due then */
 	uint64_t rerequest_us;	  /* last stall re-request */
 
 	/* congestion control */
 	struct hl_cc *cc;
+	struct hl_rbe *rbe;    /* our estimate of what reaches us (REMB) */
 	unsigned applied_kbps; /* what the encoder was last told */
 	double rtx_tokens;     /* retransmission budget, bytes */
 	uint64_t rtx_tokens_us;

@@ -221,6 +221,7 @@ int call_recv_rtp(struct hl_call *c, const uint8_t *pkt, size_t len,
 		return recv_audio(c, &h, payload, plen, now);
 	if (h.ssrc == c->remote.video && h.pt == HL_PT_VP8) {
 		hl_rtp_rx_stats_update(&c->rx_video, h.seq, h.ts, now);
+		hl_rbe_on_packet(c->rbe, h.ts, len, true, now, call_rtt_us(c));
 		return recv_video(c, &h, h.seq, payload, plen, now);
 	}
 	if (h.ssrc == c->remote.rtx && h.pt == HL_PT_RTX) {
@@ -233,6 +234,7 @@ int call_recv_rtp(struct hl_call *c, const uint8_t *pkt, size_t len,
 			return 0;
 		}
 		c->st.rtx_received++;
+		hl_rbe_on_packet(c->rbe, h.ts, len, false, now, call_rtt_us(c));
 		return recv_video(c, &h, osn, orig, olen, now);
 	}
 	c->st.unknown_ssrc++;
@@ -264,6 +266,28 @@ static void apply_target(struct hl_call *c)
 		if (c->cfg.venc->set_bitrate(c->venc, t) == 0)
 			c->applied_kbps = t;
 	}
+}
+
+/*
+ * The peer's estimate of what reaches it covers our video and its
+ * retransmissions: the encoder gets what the retransmissions since the
+ * last estimate left of it (at least half).
+ */
+static void on_remb(struct hl_call *c, uint64_t bps, uint64_t now)
+{
+	uint64_t dt = now - c->last_remb_us, rtx_bps = 0;
+
+	if (c->last_remb_us && dt >= 100000)
+		rtx_bps = c->rtx_bytes * 8 * 1000000 / dt;
+	if (!c->last_remb_us || dt >= 100000) {
+		c->rtx_bytes = 0;
+		c->last_remb_us = now ? now : 1;
+	}
+	if (rtx_bps > bps / 2)
+		rtx_bps = bps / 2;
+	hl_cc_on_remb(c->cc, bps - rtx_bps, now);
+	if ((bps - rtx_bps) / 1000 < c->cfg.video_kbps)
+		c->congested_until = now + 5000000;
 }
 
 /*
@@ -402,9 +426,13 @@ int call_recv_rtcp(struct hl_call *c, const uint8_t *pkt, size_t len,
 		case HL_RTCP_T_REMB:
 			for (size_t i = 0; i < p.u.remb.n_ssrcs; i++)
 				if (p.u.remb.ssrcs[i] == c->local.video) {
-					hl_cc_on_remb(c->cc,
-						      p.u.remb.bitrate_bps,
-						      now);
+					on_remb(c, p.u.remb.bitrate_bps, now);
+					c->st.rembs_received++;
+					c->st.peer_estimate_kbps =
+						(unsigned)HL_MIN(
+							p.u.remb.bitrate_bps /
+								1000,
+							UINT32_MAX);
 					apply_target(c);
 				}
 			break;
@@ -438,11 +466,21 @@ int call_send_feedback(struct hl_call *c, uint64_t now)
 {
 	uint16_t seqs[HL_RTCP_MAX_NACK_FCI];
 	uint8_t pkt[PKT_MAX];
+	uint64_t bps;
 	size_t n, len;
 	int err;
 
 	if (!c->remote_set)
 		return 0;
+	if (hl_rbe_poll_remb(c->rbe, now, &bps)) {
+		err = hl_rtcp_write_remb(c->local.video, bps, &c->remote.video,
+					 1, pkt, sizeof(pkt), &len);
+		if (!err)
+			err = call_enqueue(c, pkt, len);
+		if (err)
+			return err;
+		c->st.rembs_sent++;
+	}
 	while ((n = hl_nack_collect(c->nack, now, call_rtt_us(c), seqs,
 				    HL_ARRAY_SIZE(seqs))) > 0) {
 		err = hl_rtcp_write_nack(c->local.video, c->remote.video, seqs,

@@ -235,7 +235,9 @@ int call_send_audio(struct hl_call *c, const int16_t *pcm, uint64_t capture_us,
  */
 static bool rtx_budget(struct hl_call *c, size_t bytes, uint64_t now)
 {
-	double bps = HL_MAX(200000.0, hl_cc_target_kbps(c->cc) * 1000.0);
+	double target = hl_cc_target_kbps(c->cc) * 1000.0;
+	double bps = now < c->congested_until ? HL_MAX(50000.0, 0.3 * target)
+					      : HL_MAX(200000.0, target);
 	double cap = bps / 8 * 0.25;
 
 	if (now > c->rtx_tokens_us) {
@@ -260,7 +262,12 @@ int call_retransmit(struct hl_call *c, uint16_t seq, uint64_t now)
 {
 	struct hist_entry *he = &c->hist[seq % HIST_SIZE];
 	uint64_t guard = call_rtt_us(c) * 3 / 4;
-	int copies = c->peer_video_loss >= DUP_REPAIR_LOSS ? 2 : 1;
+	/* Two copies fight random loss; on a congested path (the peer's
+	 * estimate limits us) the second copy would only add to it. */
+	int copies = c->peer_video_loss >= DUP_REPAIR_LOSS &&
+				     now >= c->congested_until
+			     ? 2
+			     : 1;
 	struct hl_rtp_header orig, h;
 	const uint8_t *payload;
 	uint8_t pkt[PKT_MAX + 2];
@@ -293,6 +300,7 @@ int call_retransmit(struct hl_call *c, uint16_t seq, uint64_t now)
 					  sizeof(pkt) - hlen, &rlen);
 		if (!err) {
 			c->st.retransmissions++;
+			c->rtx_bytes += hlen + rlen;
 			err = call_enqueue_rtx(c, pkt, hlen + rlen);
 		}
 	}

@@ -78,6 +78,11 @@ void hl_report_side_fields(struct hl_json *j, const struct hl_side_report *r)
 	hl_json_u64(j, "nacks_received", c->nacks_received);
 	hl_json_u64(j, "rtx_received", c->rtx_received);
 	hl_json_u64(j, "rtx_budget_drops", c->rtx_budget_drops);
+	hl_json_u64(j, "estimate_kbps", c->estimate_kbps);
+	hl_json_u64(j, "delay_overuses", c->delay_overuses);
+	hl_json_u64(j, "rembs_sent", c->rembs_sent);
+	hl_json_u64(j, "rembs_received", c->rembs_received);
+	hl_json_u64(j, "peer_estimate_kbps", c->peer_estimate_kbps);
 	hl_json_u64(j, "packets_sent", c->packets_sent);
 	hl_json_u64(j, "packets_received", c->packets_received);
 	hl_json_num(j, "kbps_sent", kbps(c->bytes_sent, r->seconds), 1);

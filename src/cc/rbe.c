@@ -1,0 +1,468 @@
+/*
+ * rbe.c - the receiver's estimate of what the path delivers (see
+ * include/hotline/cc.h), sent to the sender as REMB.
+ *
+ * The delay-based half of Google Congestion Control
+ * (draft-ietf-rmcat-gcc-02 §5) run at the receiver, as a browser does
+ * when the sender stamps no transport-wide sequence numbers:
+ *
+ *   - Groups: the packets of one video frame (one RTP timestamp).  A
+ *     group's send time is its RTP time (the capture instant, 90 kHz);
+ *     its arrival time is that of its first packet, which the sender's
+ *     pacer lets go as soon as the frame is encoded.  Older timestamps
+ *     (retransmissions, reordering) only count towards the rate.
+ *   - Delay variation between consecutive groups, d = (arrival delta) -
+ *     (send delta), accumulated and smoothed, then a least-squares line
+ *     over the last TREND_WINDOW groups: its slope is the trend of the
+ *     one-way queueing delay.
+ *   - Overuse when the trend, scaled by the number of groups and
+ *     TREND_GAIN, stays above an adaptive threshold for more than 10 ms
+ *     and is still rising; underuse when it is below minus the threshold.
+ *     The threshold follows the signal (fast down, slow up, §5.4) so
+ *     that steady jitter does not read as congestion.
+ *   - Rate (AIMD, §5.5): on overuse the estimate becomes 0.85 x the rate
+ *     received over the last 500 ms; then hold; when the signal is back
+ *     to normal it grows by 8 % a second, or near the rate at which the
+ *     path last congested by about one packet per response time; never
+ *     above 1.5 x the received rate (+ 10 kbit/s).
+ *
+ * Until the first overuse the estimate limits nothing and no REMB is
+ * sent: a clear path keeps the sender's own controller in charge.
+ */
+#include <math.h>
+
+#include "hotline/cc.h"
+
+#define TREND_WINDOW	 20
+#define TREND_SMOOTHING	 0.9
+#define TREND_GAIN	 4.0
+#define MAX_DELTAS	 60
+#define THRESH_INIT_MS	 12.5
+#define THRESH_MIN_MS	 6.0
+#define THRESH_MAX_MS	 600.0
+#define K_UP		 0.0087
+#define K_DOWN		 0.039
+#define OVERUSE_TIME_MS	 10.0
+#define BETA		 0.85
+#define RATE_BUCKET_US	 50000u
+#define RATE_BUCKETS	 10 /* 500 ms */
+#define RATE_MIN_SPAN_US 200000u
+#define TREND_MIN	 5 /* groups before the standing-queue rule */
+#define STREAM_GAP_US	 2000000u
+#define REMB_INTERVAL_US 500000u
+#define REMB_DROP	 0.97
+#define MIN_ESTIMATE_BPS 30000.0
+#define PACKET_BITS	 (1200.0 * 8)
+#define BASE_BUCKETS	 10 /* lowest delay of the last 10 s */
+#define BASE_BUCKET_US	 1000000u
+#define STANDING_MS	 50.0
+
+enum signal { SIG_NORMAL, SIG_OVER, SIG_UNDER };
+enum rstate { R_HOLD, R_INCREASE };
+
+struct hl_rbe {
+	/* groups */
+	bool have_group;
+	uint32_t g_ts;
+	uint64_t g_arrival_us;
+	uint64_t first_arrival_us;
+	/* trendline */
+	double acc_delay_ms, smoothed_ms;
+	double hist_t[TREND_WINDOW], hist_d[TREND_WINDOW];
+	unsigned hist_n, hist_head, deltas;
+	double prev_trend;
+	/* detector */
+	double threshold_ms;
+	uint64_t last_thresh_us;
+	double over_ms;
+	unsigned over_count;
+	enum signal sig;
+	/* standing queue: the smoothed delay against its 10 s minimum */
+	double base_min[BASE_BUCKETS];
+	unsigned base_bucket;
+	uint64_t base_start_us;
+	bool base_started;
+	/* received rate */
+	uint64_t bucket_bytes[RATE_BUCKETS];
+	uint64_t bucket_start_us;
+	unsigned bucket;
+	bool rate_started;
+	uint64_t rate_since_us;
+	/* rate control */
+	bool active;
+	enum rstate state;
+	double estimate_bps;
+	uint64_t last_change_us;
+	uint64_t last_decrease_us;
+	double avg_max_kbps, var_max_kbps; /* < 0: unknown */
+	/* REMB */
+	bool remb_sent_once;
+	double remb_sent_bps;
+	uint64_t remb_sent_us;
+	struct hl_rbe_stats st;
+};
+
+int hl_rbe_new(struct hl_rbe **out)
+{
+	struct hl_rbe *r = hl_calloc(1, sizeof(*r));
+
+	if (!r)
+		return HL_ENOMEM;
+	r->threshold_ms = THRESH_INIT_MS;
+	r->avg_max_kbps = -1;
+	r->var_max_kbps = 0.4;
+	*out = r;
+	return 0;
+}
+
+void hl_rbe_free(struct hl_rbe *r)
+{
+	hl_free(r);
+}
+
+/* ---- received rate -------------------------------------------------- */
+
+static void rate_advance(struct hl_rbe *r, uint64_t now)
+{
+	if (!r->rate_started) {
+		r->rate_started = true;
+		r->bucket_start_us = now;
+		r->rate_since_us = now;
+		return;
+	}
+	if (now < r->bucket_start_us)
+		return; /* the caller's clock went back: this bucket */
+	if (now - r->bucket_start_us >= RATE_BUCKET_US * RATE_BUCKETS) {
+		/* A long silence: start over. */
+		for (unsigned i = 0; i < RATE_BUCKETS; i++)
+			r->bucket_bytes[i] = 0;
+		r->bucket_start_us = now;
+		r->rate_since_us = now;
+		return;
+	}
+	while (now - r->bucket_start_us >= RATE_BUCKET_US) {
+		r->bucket = (r->bucket + 1) % RATE_BUCKETS;
+		r->bucket_bytes[r->bucket] = 0;
+		r->bucket_start_us += RATE_BUCKET_US;
+	}
+}
+
+/* Bits per second received over the last 500 ms (or since the first
+ * packet, from 200 ms on: a path congested from the start needs an
+ * answer soon); 0 before. */
+static double incoming_bps(const struct hl_rbe *r, uint64_t now)
+{
+	uint64_t sum = 0, span;
+
+	if (!r->rate_started || now < r->bucket_start_us ||
+	    now - r->rate_since_us < RATE_MIN_SPAN_US)
+		return 0;
+	span = HL_MIN(now - r->rate_since_us,
+		      RATE_BUCKET_US * (RATE_BUCKETS - 1) +
+			      (now - r->bucket_start_us));
+	for (unsigned i = 0; i < RATE_BUCKETS; i++)
+		sum += r->bucket_bytes[i];
+	return (double)sum * 8 * 1e6 / (double)span;
+}
+
+/* ---- trendline and detector ------------------------------------------ */
+
+static void base_reset(struct hl_rbe *r)
+{
+	r->base_started = false;
+}
+
+/* Track the smoothed delay's minimum; return how far above it we are. */
+static double base_excess(struct hl_rbe *r, uint64_t now)
+{
+	double m;
+
+	if (!r->base_started) {
+		r->base_started = true;
+		r->base_start_us = now;
+		r->base_bucket = 0;
+		for (unsigned i = 0; i < BASE_BUCKETS; i++)
+			r->base_min[i] = r->smoothed_ms;
+	}
+	while (now - r->base_start_us >= BASE_BUCKET_US) {
+		r->base_bucket = (r->base_bucket + 1) % BASE_BUCKETS;
+		r->base_min[r->base_bucket] = r->smoothed_ms;
+		r->base_start_us += BASE_BUCKET_US;
+	}
+	r->base_min[r->base_bucket] =
+		HL_MIN(r->base_min[r->base_bucket], r->smoothed_ms);
+	m = r->base_min[0];
+	for (unsigned i = 1; i < BASE_BUCKETS; i++)
+		m = HL_MIN(m, r->base_min[i]);
+	return r->smoothed_ms - m;
+}
+
+static void trend_reset(struct hl_rbe *r)
+{
+	base_reset(r);
+	r->have_group = false;
+	r->acc_delay_ms = r->smoothed_ms = 0;
+	r->hist_n = r->hist_head = r->deltas = 0;
+	r->prev_trend = 0;
+	r->over_ms = 0;
+	r->over_count = 0;
+	r->sig = SIG_NORMAL;
+}
+
+/* Least-squares slope of the groups in the window; false with fewer than
+ * TREND_MIN. */
+static bool trend_slope(const struct hl_rbe *r, double *slope)
+{
+	double mt = 0, md = 0, num = 0, den = 0;
+	unsigned n = r->hist_n;
+
+	if (n < TREND_MIN)
+		return false;
+	for (unsigned i = 0; i < n; i++) {
+		mt += r->hist_t[i];
+		md += r->hist_d[i];
+	}
+	mt /= n;
+	md /= n;
+	for (unsigned i = 0; i < n; i++) {
+		num += (r->hist_t[i] - mt) * (r->hist_d[i] - md);
+		den += (r->hist_t[i] - mt) * (r->hist_t[i] - mt);
+	}
+	if (den <= 0)
+		return false;
+	*slope = num / den;
+	return true;
+}
+
+static void adapt_threshold(struct hl_rbe *r, double m, uint64_t now)
+{
+	double dt_ms, k;
+
+	if (!r->last_thresh_us)
+		r->last_thresh_us = now;
+	/* A spike far above the threshold (a key frame, a route change)
+	 * does not drag it up. */
+	if (fabs(m) > r->threshold_ms + 15.0) {
+		r->last_thresh_us = now;
+		return;
+	}
+	k = fabs(m) < r->threshold_ms ? K_DOWN : K_UP;
+	dt_ms = HL_MIN((double)(now - r->last_thresh_us) / 1000.0, 100.0);
+	r->threshold_ms += k * (fabs(m) - r->threshold_ms) * dt_ms;
+	if (r->threshold_ms < THRESH_MIN_MS)
+		r->threshold_ms = THRESH_MIN_MS;
+	if (r->threshold_ms > THRESH_MAX_MS)
+		r->threshold_ms = THRESH_MAX_MS;
+	r->last_thresh_us = now;
+}
+
+static void detect(struct hl_rbe *r, double trend, double send_delta_ms,
+		   double excess, uint64_t now)
+{
+	double m = HL_MIN(r->deltas, MAX_DELTAS) * trend * TREND_GAIN;
+
+	if (excess > STANDING_MS && trend >= 0) {
+		/* A queue that stays full shows no gradient (a drop-tail
+		 * queue overflowed from the start, say): its level does. */
+		r->over_ms = 0;
+		r->over_count = 0;
+		r->sig = SIG_OVER;
+		r->st.standing++;
+	} else if (r->hist_n < TREND_WINDOW) {
+		/* The gradient needs a full window. */
+		r->sig = SIG_NORMAL;
+		return;
+	} else if (m > r->threshold_ms) {
+		r->over_ms = r->over_count ? r->over_ms + send_delta_ms
+					   : send_delta_ms / 2;
+		r->over_count++;
+		if (r->over_ms > OVERUSE_TIME_MS && r->over_count > 1 &&
+		    trend >= r->prev_trend) {
+			r->over_ms = 0;
+			r->over_count = 0;
+			r->sig = SIG_OVER;
+		}
+	} else if (m < -r->threshold_ms) {
+		r->over_ms = 0;
+		r->over_count = 0;
+		r->sig = SIG_UNDER;
+	} else {
+		r->over_ms = 0;
+		r->over_count = 0;
+		r->sig = SIG_NORMAL;
+	}
+	r->prev_trend = trend;
+	adapt_threshold(r, m, now);
+}
+
+/* ---- rate control ----------------------------------------------------- */
+
+static void update_max(struct hl_rbe *r, double kbps)
+{
+	const double alpha = 0.05;
+	double norm;
+
+	if (r->avg_max_kbps < 0)
+		r->avg_max_kbps = kbps;
+	else
+		r->avg_max_kbps = (1 - alpha) * r->avg_max_kbps + alpha * kbps;
+	norm = HL_MAX(r->avg_max_kbps, 1.0);
+	r->var_max_kbps = (1 - alpha) * r->var_max_kbps +
+			  alpha * (r->avg_max_kbps - kbps) *
+				  (r->avg_max_kbps - kbps) / norm;
+	if (r->var_max_kbps < 0.4)
+		r->var_max_kbps = 0.4;
+	if (r->var_max_kbps > 2.5)
+		r->var_max_kbps = 2.5;
+}
+
+static void control(struct hl_rbe *r, uint64_t now, uint64_t rtt_us)
+{
+	double in = incoming_bps(r, now), in_kbps = in / 1000;
+	double before = r->estimate_bps, dt, sd;
+
+	if (r->sig == SIG_OVER && in > 0) {
+		/* The first congestion starts the estimate; after that, one
+		 * decrease per response time: the rate received over the
+		 * last 500 ms must first show what the last one did. */
+		if (!r->active ||
+		    now - r->last_decrease_us >=
+			    rtt_us + RATE_BUCKET_US * RATE_BUCKETS) {
+			double e = BETA * in;
+
+			if (!r->active || e < r->estimate_bps)
+				r->estimate_bps = e;
+			r->active = true;
+			if (r->avg_max_kbps >= 0 &&
+			    in_kbps <
+				    r->avg_max_kbps - 3 * sqrt(r->var_max_kbps *
+							       r->avg_max_kbps))
+				r->avg_max_kbps = -1;
+			update_max(r, in_kbps);
+			r->st.decreases++;
+			r->last_decrease_us = now;
+		}
+		r->state = R_HOLD;
+		r->last_change_us = now;
+	} else if (r->sig != SIG_NORMAL) {
+		/* Underuse (a queue draining), or overuse before any rate
+		 * is known: hold. */
+		r->state = R_HOLD;
+		r->last_change_us = now;
+	} else if (r->active) {
+		if (r->state == R_HOLD) {
+			r->state = R_INCREASE;
+			r->last_change_us = now;
+		}
+		dt = (double)(now - r->last_change_us) / 1e6;
+		r->last_change_us = now;
+		sd = r->avg_max_kbps >= 0
+			     ? sqrt(r->var_max_kbps * r->avg_max_kbps)
+			     : 0;
+		if (r->avg_max_kbps >= 0 && in_kbps > r->avg_max_kbps + 3 * sd)
+			r->avg_max_kbps = -1; /* the path got faster */
+		if (r->avg_max_kbps >= 0 &&
+		    r->estimate_bps >= 0.85 * r->avg_max_kbps * 1000) {
+			/* Near the last congestion: about one packet per
+			 * response time. */
+			double resp = (double)rtt_us / 1e6 + 0.1;
+
+			r->estimate_bps += HL_MAX(PACKET_BITS / resp, 4000.0) *
+					   HL_MIN(dt, 1.0);
+		} else {
+			r->estimate_bps +=
+				HL_MAX(r->estimate_bps *
+					       (pow(1.08, HL_MIN(dt, 1.0)) - 1),
+				       1000.0);
+		}
+	}
+	if (r->active) {
+		/* An increase goes no further than 1.5 x what arrives (a
+		 * sender that sends less than it may must not make the
+		 * estimate run away); the cap never lowers it. */
+		if (in > 0 && r->estimate_bps > before &&
+		    r->estimate_bps > 1.5 * in + 10000)
+			r->estimate_bps = HL_MAX(before, 1.5 * in + 10000);
+		if (r->estimate_bps < MIN_ESTIMATE_BPS)
+			r->estimate_bps = MIN_ESTIMATE_BPS;
+	}
+}
+
+/* ---- packets ---------------------------------------------------------- */
+
+void hl_rbe_on_packet(struct hl_rbe *r, uint32_t rtp_ts, size_t bytes,
+		      bool timed, uint64_t now, uint64_t rtt_us)
+{
+	double send_ms, recv_ms;
+
+	rate_advance(r, now);
+	r->bucket_bytes[r->bucket] += bytes;
+	r->st.packets++;
+	if (!timed || (r->have_group && now < r->g_arrival_us))
+		return;
+	if (r->have_group && now - r->g_arrival_us > STREAM_GAP_US)
+		trend_reset(r);
+	if (!r->have_group) {
+		r->have_group = true;
+		r->g_ts = rtp_ts;
+		r->g_arrival_us = r->first_arrival_us = now;
+		return;
+	}
+	if ((int32_t)(rtp_ts - r->g_ts) <= 0)
+		return; /* same frame, or an older one */
+	send_ms = (double)(uint32_t)(rtp_ts - r->g_ts) / 90.0;
+	recv_ms = (double)(now - r->g_arrival_us) / 1000.0;
+	r->g_ts = rtp_ts;
+	r->g_arrival_us = now;
+	if (send_ms > 1000.0) {
+		/* A jump in capture time (a paused source): start over. */
+		trend_reset(r);
+		r->have_group = true;
+		r->g_ts = rtp_ts;
+		r->g_arrival_us = r->first_arrival_us = now;
+		return;
+	}
+	r->st.groups++;
+	r->deltas++;
+	r->acc_delay_ms += recv_ms - send_ms;
+	r->smoothed_ms = TREND_SMOOTHING * r->smoothed_ms +
+			 (1 - TREND_SMOOTHING) * r->acc_delay_ms;
+	r->hist_t[r->hist_head] = (double)(now - r->first_arrival_us) / 1000.0;
+	r->hist_d[r->hist_head] = r->smoothed_ms;
+	r->hist_head = (r->hist_head + 1) % TREND_WINDOW;
+	if (r->hist_n < TREND_WINDOW)
+		r->hist_n++;
+	{
+		double slope, excess = base_excess(r, now);
+
+		if (trend_slope(r, &slope)) {
+			detect(r, slope, send_ms, excess, now);
+			if (r->sig == SIG_OVER)
+				r->st.overuses++;
+		}
+	}
+	control(r, now, rtt_us);
+}
+
+bool hl_rbe_poll_remb(struct hl_rbe *r, uint64_t now, uint64_t *bps)
+{
+	if (!r->active || r->estimate_bps <= 0)
+		return false;
+	if (r->remb_sent_once &&
+	    r->estimate_bps >= r->remb_sent_bps * REMB_DROP &&
+	    now - r->remb_sent_us < REMB_INTERVAL_US)
+		return false;
+	r->remb_sent_once = true;
+	r->remb_sent_bps = r->estimate_bps;
+	r->remb_sent_us = now;
+	r->st.rembs++;
+	*bps = (uint64_t)r->estimate_bps;
+	return true;
+}
+
+void hl_rbe_stats(const struct hl_rbe *r, struct hl_rbe_stats *st)
+{
+	*st = r->st;
+	st->estimate_kbps = r->active ? (unsigned)(r->estimate_bps / 1000) : 0;
+	st->threshold_ms = r->threshold_ms;
+}
