@@ -3,8 +3,9 @@
  * include/hotline/cc.h), sent to the sender as REMB.
  *
  * The delay-based half of Google Congestion Control
- * (draft-ietf-rmcat-gcc-02 §5) run at the receiver, as a browser does
- * when the sender stamps no transport-wide sequence numbers:
+ * (draft-ietf-rmcat-gcc-02 §5) run at the receiver, as receive-side
+ * estimation worked before transport-wide feedback, with the RTP
+ * timestamp as the send time:
  *
  *   - Groups: the packets of one video frame (one RTP timestamp).  A
  *     group's send time is its RTP time (the capture instant, 90 kHz);
@@ -20,11 +21,18 @@
  *     and is still rising; underuse when it is below minus the threshold.
  *     The threshold follows the signal (fast down, slow up, §5.4) so
  *     that steady jitter does not read as congestion.
+ *   - Also overuse when the smoothed delay stays more than STANDING_MS
+ *     above its lowest value of the last 10 s without falling (from
+ *     TREND_MIN groups on): a drop-tail queue that overflowed at once and
+ *     stays full shows no gradient, only loss and a high level.
  *   - Rate (AIMD, §5.5): on overuse the estimate becomes 0.85 x the rate
- *     received over the last 500 ms; then hold; when the signal is back
+ *     received over the last 500 ms (or since the first packet, from
+ *     200 ms on), at most once per RTT + 500 ms (the received rate must
+ *     first show the last decrease); then hold; when the signal is back
  *     to normal it grows by 8 % a second, or near the rate at which the
- *     path last congested by about one packet per response time; never
- *     above 1.5 x the received rate (+ 10 kbit/s).
+ *     path last congested by about one packet per response time; an
+ *     increase goes no further than 1.5 x the received rate (+ 10
+ *     kbit/s).
  *
  * Until the first overuse the estimate limits nothing and no REMB is
  * sent: a clear path keeps the sender's own controller in charge.
