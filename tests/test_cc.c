@@ -304,8 +304,9 @@ static int test_rbe_oom(void)
 
 /*
  * The sender: a REMB caps the target; a rising RTT alone (the peer's
- * reports queued on a congested way back) or loss without queueing no
- * longer lowers it; heavy loss with queueing does.
+ * reports queued on a congested way back) or loss without queueing does
+ * not lower it; heavy loss with queueing does, unless the peer's REMBs
+ * (its delay-based answer to the same congestion) are coming.
  */
 static int test_cc_rules(void)
 {
@@ -325,6 +326,8 @@ static int test_cc_rules(void)
 	hl_cc_on_remb(cc, 700000, t);
 	HT_EQ_INT(hl_cc_target_kbps(cc), 700);
 	hl_cc_on_report(cc, 0.2, true, 200000, t += 500000);
+	HT_EQ_INT(hl_cc_target_kbps(cc), 700);
+	hl_cc_on_report(cc, 0.2, true, 200000, t += 1000000);
 	HT_ASSERT(hl_cc_target_kbps(cc) < 700);
 	hl_cc_on_remb(cc, 5000000, t);
 	for (int i = 0; i < 30; i++)

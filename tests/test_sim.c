@@ -230,8 +230,8 @@ static int test_sim_deterministic(void)
  * for 1500): sound goes on, no corrupt picture is shown, each receiver's
  * delay-based estimate (REMB) brings the sender under the link, and the
  * pictures get through with the queue kept short.  Measured over these
- * 10 s: 202 of 247 and 225 of 276 pictures sent were shown, latency p95
- * 159 and 300 ms.  With only the sender's rules (before src/cc/rbe.c)
+ * 10 s: 228 of 273 and 221 of 274 pictures sent were shown, latency p95
+ * 159 ms.  With only the sender's rules (before src/cc/rbe.c)
  * about a quarter were shown and p95 was 460-680 ms (20 s runs).
  */
 static int test_sim_small_rate_cap(void)

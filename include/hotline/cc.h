@@ -10,10 +10,12 @@
  * video encoder, which the pacer and the retransmission budget follow:
  *
  *   - heavy loss while the RTT has risen more than 10 ms above its 10 s
- *     minimum: fraction lost > 10 % -> rate x (1 - loss / 2).  Loss
- *     without any queueing (a lossy radio link, the simulator's random
- *     loss) is left to NACK/RTX, FEC and RED instead of starving the
- *     picture;
+ *     minimum: fraction lost > 10 % -> rate x (1 - loss / 2), unless a
+ *     REMB came in the last second (the peer's delay-based estimate is
+ *     already answering that congestion; both cut the rate to a third
+ *     at a call's start).  Loss without any queueing (a lossy radio
+ *     link, the simulator's random loss) is left to NACK/RTX, FEC and
+ *     RED instead of starving the picture;
  *   - fraction lost < 2 % -> rate x 1.08 per report (about +16 %/s);
  *   - otherwise hold.  Never below the minimum, above the maximum or
  *     above the peer's last REMB.

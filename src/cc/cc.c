@@ -9,6 +9,9 @@
 
 #define BUCKETS	  10
 #define BUCKET_US 1000000u
+/* While the peer's REMBs come (every 0.5 s, at once on a drop), its
+ * delay-based estimate answers congestion; the loss rule waits. */
+#define REMB_FRESH_US 1000000u
 
 struct hl_cc {
 	struct hl_cc_config cfg;
@@ -20,6 +23,7 @@ struct hl_cc {
 	uint64_t last_decrease_us;
 	bool decreased_once;
 	uint64_t remb_kbps;
+	uint64_t remb_us; /* when the last REMB came; 0: never */
 	struct hl_cc_stats st;
 };
 
@@ -102,7 +106,8 @@ void hl_cc_on_report(struct hl_cc *cc, double loss, bool have_rtt,
 	 * reports queued behind its own media), and read jitter as queueing
 	 * (`hotline sim --jitter-ms 60` starved a side to 100 kbit/s).
 	 */
-	if (loss > 0.10 && have_rtt && queueing > 10000) {
+	if (loss > 0.10 && have_rtt && queueing > 10000 &&
+	    (!cc->remb_us || now - cc->remb_us > REMB_FRESH_US)) {
 		if (!cc->decreased_once ||
 		    now - cc->last_decrease_us >= holdoff) {
 			cc->rate *= 1.0 - loss / 2;
@@ -119,8 +124,8 @@ void hl_cc_on_report(struct hl_cc *cc, double loss, bool have_rtt,
 
 void hl_cc_on_remb(struct hl_cc *cc, uint64_t bps, uint64_t now)
 {
-	(void)now;
 	cc->remb_kbps = bps / 1000;
+	cc->remb_us = now ? now : 1;
 	clamp(cc);
 }
 

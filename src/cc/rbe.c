@@ -180,7 +180,12 @@ static void base_reset(struct hl_rbe *r)
 	r->base_started = false;
 }
 
-/* Track the smoothed delay's minimum; return how far above it we are. */
+/*
+ * Track the smoothed delay's minimum; return how far above it both the
+ * smoothed delay and the latest group's are (the smoothed one lags: when
+ * the sender has slowed down, its few groups would take seconds to bring
+ * it down after the queue has drained).
+ */
 static double base_excess(struct hl_rbe *r, uint64_t now)
 {
 	double m;
@@ -202,7 +207,7 @@ static double base_excess(struct hl_rbe *r, uint64_t now)
 	m = r->base_min[0];
 	for (unsigned i = 1; i < BASE_BUCKETS; i++)
 		m = HL_MIN(m, r->base_min[i]);
-	return r->smoothed_ms - m;
+	return HL_MIN(r->smoothed_ms, r->acc_delay_ms) - m;
 }
 
 static void trend_reset(struct hl_rbe *r)
