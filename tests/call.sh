@@ -217,7 +217,7 @@ fi
 # as REMB and alice's sender goes under the link; bob's own video, on a
 # clear way, keeps its full rate (no REMB from alice).  Of what alice's
 # encoder sent, bob showed 66-69 % in three 10 s runs (the start, before
-# any estimate, costs the most; 15 s runs: 80-92 %, and 59-82 % without
+# any estimate, costs the most; 15 s runs: 81-92 %, and 62-82 % without
 # the estimator, src/cc/README.md).
 id=$(new_call)
 join_both bottleneck "--seconds 10 --impair rate-kbps=800" "--seconds 10"
