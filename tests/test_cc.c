@@ -80,17 +80,17 @@ struct run {
  * Run secs seconds: frames into the link, their packets (in arrival order,
  * frame by frame) into r, REMBs back to the sender at once.
  */
-static void run_model(struct hl_rbe *r, struct link *l, double secs,
-		      struct run *out)
+static void run_model_from(struct hl_rbe *r, struct link *l, double secs,
+			   struct run *out, uint64_t t0)
 {
 	struct arrival a[256];
-	uint64_t t0 = 1000000, end = t0 + (uint64_t)(secs * 1e6);
+	uint64_t end = t0 + (uint64_t)(secs * 1e6);
 	uint64_t pace_free = t0;
 
 	for (uint64_t f = 0;; f++) {
 		uint64_t cap = t0 + f * FRAME;
 		size_t size = (size_t)(out->send_kbps * 1000 / 8 / 30), n = 0;
-		uint32_t ts = (uint32_t)(f * 3000);
+		uint32_t ts = (uint32_t)(cap * 9 / 100);
 		double pace = 2.5 * out->send_kbps;
 
 		if (cap >= end)
@@ -145,6 +145,12 @@ static void run_model(struct hl_rbe *r, struct link *l, double secs,
 		if (out->obey_remb && out->send_kbps < 1500)
 			out->send_kbps = HL_MIN(1500.0, out->send_kbps * 1.002);
 	}
+}
+
+static void run_model(struct hl_rbe *r, struct link *l, double secs,
+		      struct run *out)
+{
+	run_model_from(r, l, secs, out, 1000000);
 }
 
 /* A clear path, with and without jitter: no estimate, no REMB. */
@@ -255,6 +261,79 @@ static int test_rbe_standing_queue(void)
 	return 0;
 }
 
+/*
+ * Stalls on a clear path: the receiver held up 300 ms (the frames then
+ * arrive at once: one group, §5.2), and after the first 10 s the sender
+ * held up 300 ms (its frames arrive late, then catch up): no REMB.
+ */
+static int test_rbe_stalls(void)
+{
+	struct hl_rbe *r;
+	struct hl_rbe_stats st;
+	uint64_t t0 = 1000000, bps;
+	int rembs = 0;
+
+	HT_OK(hl_rbe_new(&r));
+	for (uint64_t f = 0; f < 900; f++) {
+		uint64_t cap = t0 + f * FRAME, arr = cap + PROP;
+
+		/* receiver stall at 3 s: everything from 3.0 to 3.3 s is
+		 * read at 3.3 s, 1 ms apart */
+		if (cap >= t0 + 3000000 && cap < t0 + 3300000)
+			arr = t0 + 3300000 + PROP + (f % 10) * 1000;
+		/* sender stall at 20 s: frames captured from 20.0 to 20.3 s
+		 * leave at 20.3 s, then 15 ms apart (the pacer's catch-up) */
+		if (cap >= t0 + 20000000 && cap < t0 + 20300000)
+			arr = t0 + 20300000 + PROP +
+			      (cap - t0 - 20000000) / FRAME * 15000;
+		for (int p = 0; p < 5; p++) {
+			hl_rbe_on_packet(r, (uint32_t)(f * 3000), PKT, true,
+					 arr + (uint64_t)p * 100, 2 * PROP);
+			if (hl_rbe_poll_remb(r, arr + (uint64_t)p * 100, &bps))
+				rembs++;
+		}
+	}
+	hl_rbe_stats(r, &st);
+	printf("  %llu groups, %llu overuses, %d REMBs\n",
+	       (unsigned long long)st.groups, (unsigned long long)st.overuses,
+	       rembs);
+	HT_EQ_INT(rembs, 0);
+	HT_EQ_INT(st.overuses, 0);
+	hl_rbe_free(r);
+	return 0;
+}
+
+/*
+ * Congestion that ends: the estimate comes, then once nothing congests
+ * for 10 s the REMBs stop (the sender's cap lapses).
+ */
+static int test_rbe_withdraws(void)
+{
+	struct link l = {.kbps = 1000, .queue_us = 5000000};
+	struct run out = {.send_kbps = 1500};
+	struct hl_rbe *r;
+	struct hl_rbe_stats st;
+	uint64_t before;
+
+	HT_OK(hl_rbe_new(&r));
+	run_model(r, &l, 3, &out);
+	HT_ASSERT(out.rembs > 0);
+	/* the link gets fast and the sender slows: a clear path */
+	before = out.rembs;
+	l.kbps = 0;
+	l.free_at = 0;
+	out.send_kbps = 500;
+	run_model_from(r, &l, 30, &out, 5000000);
+	hl_rbe_stats(r, &st);
+	printf("  REMBs: %llu while congested, %llu after; estimate %u\n",
+	       (unsigned long long)before,
+	       (unsigned long long)(out.rembs - before), st.estimate_kbps);
+	HT_ASSERT(out.rembs - before <= 30); /* about 0.5 s apart, <= 12 s */
+	HT_EQ_INT(st.estimate_kbps, 0);
+	hl_rbe_free(r);
+	return 0;
+}
+
 /* Nonsense times and timestamps: no crash, a finite estimate. */
 static int test_rbe_odd_input(void)
 {
@@ -329,6 +408,13 @@ static int test_cc_rules(void)
 	HT_EQ_INT(hl_cc_target_kbps(cc), 700);
 	hl_cc_on_report(cc, 0.2, true, 200000, t += 1000000);
 	HT_ASSERT(hl_cc_target_kbps(cc) < 700);
+	/* a REMB of nothing holds us at the minimum, not at no limit */
+	hl_cc_on_remb(cc, 0, t);
+	HT_EQ_INT(hl_cc_target_kbps(cc), 100);
+	/* REMBs that stop no longer hold: the rate climbs back */
+	for (int i = 0; i < 50; i++)
+		hl_cc_on_report(cc, 0, true, 20000, t += 500000);
+	HT_EQ_INT(hl_cc_target_kbps(cc), 1500);
 	hl_cc_on_remb(cc, 5000000, t);
 	for (int i = 0; i < 30; i++)
 		hl_cc_on_report(cc, 0, true, 20000, t += 500000);
@@ -340,6 +426,7 @@ static int test_cc_rules(void)
 static const struct hl_test tests[] = {
 	HT_TEST(test_rbe_clear_path),  HT_TEST(test_rbe_growing_queue),
 	HT_TEST(test_rbe_closed_loop), HT_TEST(test_rbe_standing_queue),
+	HT_TEST(test_rbe_stalls),      HT_TEST(test_rbe_withdraws),
 	HT_TEST(test_rbe_odd_input),   HT_TEST_OOM(test_rbe_oom),
 	HT_TEST(test_cc_rules),
 };

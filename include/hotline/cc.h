@@ -17,8 +17,9 @@
  *     link, the simulator's random loss) is left to NACK/RTX, FEC and
  *     RED instead of starving the picture;
  *   - fraction lost < 2 % -> rate x 1.08 per report (about +16 %/s);
- *   - otherwise hold.  Never below the minimum, above the maximum or
- *     above the peer's last REMB.
+ *   - otherwise hold.  Never above the maximum or a REMB less than 2.5 s
+ *     old (the peer sends one every 0.5 s while its estimate limits us),
+ *     and never below the minimum, which wins over a lower REMB.
  *
  * The receiver's (hl_rbe, below): delay-based (§5), on the one-way delay
  * of the peer's video; its estimate goes back as REMB.

@@ -12,6 +12,7 @@
 /* While the peer's REMBs come (every 0.5 s, at once on a drop), its
  * delay-based estimate answers congestion; the loss rule waits. */
 #define REMB_FRESH_US 1000000u
+#define REMB_HOLD_US  2500000u
 
 struct hl_cc {
 	struct hl_cc_config cfg;
@@ -73,11 +74,19 @@ static void rtt_sample(struct hl_cc *cc, uint64_t rtt, uint64_t now)
 	cc->min_rtt[cc->bucket] = HL_MIN(cc->min_rtt[cc->bucket], rtt);
 }
 
-static void clamp(struct hl_cc *cc)
+/* A REMB holds while the peer keeps sending them (one every 0.5 s while
+ * its estimate limits us); when they stop, the rate climbs back by the
+ * rules above. */
+static bool remb_fresh(const struct hl_cc *cc, uint64_t now)
+{
+	return cc->remb_us && now - cc->remb_us <= REMB_HOLD_US;
+}
+
+static void clamp(struct hl_cc *cc, uint64_t now)
 {
 	double hi = cc->cfg.max_kbps;
 
-	if (cc->remb_kbps && cc->remb_kbps < hi)
+	if (remb_fresh(cc, now) && (double)cc->remb_kbps < hi)
 		hi = (double)cc->remb_kbps;
 	if (cc->rate > hi)
 		cc->rate = hi;
@@ -119,14 +128,14 @@ void hl_cc_on_report(struct hl_cc *cc, double loss, bool have_rtt,
 		cc->rate *= 1.08;
 		cc->st.increases++;
 	}
-	clamp(cc);
+	clamp(cc, now);
 }
 
 void hl_cc_on_remb(struct hl_cc *cc, uint64_t bps, uint64_t now)
 {
 	cc->remb_kbps = bps / 1000;
 	cc->remb_us = now ? now : 1;
-	clamp(cc);
+	clamp(cc, now);
 }
 
 unsigned hl_cc_target_kbps(const struct hl_cc *cc)

@@ -7,35 +7,46 @@
  * estimation worked before transport-wide feedback, with the RTP
  * timestamp as the send time:
  *
- *   - Groups: the packets of one video frame (one RTP timestamp).  A
- *     group's send time is its RTP time (the capture instant, 90 kHz);
- *     its arrival time is that of its first packet, which the sender's
- *     pacer lets go as soon as the frame is encoded.  Older timestamps
- *     (retransmissions, reordering) only count towards the rate.
+ *   - Groups: the packets of one video frame (one RTP timestamp), or of
+ *     several frames that arrive in one burst (less than BURST_US after
+ *     the group's last frame and less late than it, §5.2: after a stall
+ *     in the network or at the receiver).  A group's send time is the
+ *     RTP time (the capture instant, 90 kHz) of its latest frame, its
+ *     arrival time that frame's first packet's, which the sender's pacer
+ *     lets go once the frame is encoded and what was queued before it
+ *     has left.  Older timestamps (retransmissions, reordering) only
+ *     count towards the rate.
  *   - Delay variation between consecutive groups, d = (arrival delta) -
- *     (send delta), accumulated and smoothed, then a least-squares line
- *     over the last TREND_WINDOW groups: its slope is the trend of the
- *     one-way queueing delay.
+ *     (send delta), accumulated (after the first STARTUP_US at most
+ *     MAX_STEP_MS a group: a sender held up, then catching up, is no
+ *     queue) and smoothed, then a least-squares line over the last
+ *     TREND_WINDOW groups: its slope is the trend of the one-way
+ *     queueing delay.
  *   - Overuse when the trend, scaled by the number of groups and
  *     TREND_GAIN, stays above an adaptive threshold for more than 10 ms
- *     and is still rising; underuse when it is below minus the threshold.
- *     The threshold follows the signal (fast down, slow up, §5.4) so
+ *     of send time over two groups or more and is not falling; underuse
+ *     when it is below minus the threshold.  The threshold follows the
+ *     signal (fast down, slow up, §5.4; not on spikes far above it) so
  *     that steady jitter does not read as congestion.
- *   - Also overuse when the smoothed delay stays more than STANDING_MS
- *     above its lowest value of the last 10 s without falling (from
- *     TREND_MIN groups on): a drop-tail queue that overflowed at once and
- *     stays full shows no gradient, only loss and a high level.
- *   - Rate (AIMD, §5.5): on overuse the estimate becomes 0.85 x the rate
- *     received over the last 500 ms (or since the first packet, from
- *     200 ms on), at most once per RTT + 500 ms (the received rate must
- *     first show the last decrease); then hold; when the signal is back
- *     to normal it grows by 8 % a second, or near the rate at which the
- *     path last congested by about one packet per response time; an
- *     increase goes no further than 1.5 x the received rate (+ 10
- *     kbit/s).
+ *   - In the first STARTUP_US, also overuse when the smoothed and the
+ *     latest delay both stand more than STANDING_MS above the smoothed
+ *     delay's lowest value of the last 10 s for STANDING_HOLD_US, the
+ *     trend not falling (from TREND_MIN groups on): a drop-tail queue
+ *     that the first key frame overflowed and that stays full shows no
+ *     gradient, only loss and a high level.
+ *   - Rate (AIMD, §5.5): the first overuse starts the estimate at 0.85 x
+ *     the rate received over the last 500 ms (or since the first packet,
+ *     from 200 ms on); a later one lowers it to that if lower, at most
+ *     once per RTT + 500 ms (the received rate must first show the last
+ *     decrease); then hold; when the signal is back to normal it grows
+ *     by 8 % a second (at least 1 kbit/s a group), or near the rate at
+ *     which the path last congested by about one packet per response
+ *     time; an increase goes no further than 1.5 x the received rate
+ *     (+ 10 kbit/s).
  *
- * Until the first overuse the estimate limits nothing and no REMB is
- * sent: a clear path keeps the sender's own controller in charge.
+ * Until the first overuse, and after IDLE_US without one, there is no
+ * estimate and no REMB: a clear path keeps the sender's own controller
+ * in charge (its REMB cap lapses).
  */
 #include <math.h>
 
@@ -64,15 +75,20 @@
 #define BASE_BUCKETS	 10 /* lowest delay of the last 10 s */
 #define BASE_BUCKET_US	 1000000u
 #define STANDING_MS	 50.0
+#define STANDING_HOLD_US 200000u   /* ... for this long */
+#define STARTUP_US	 10000000u /* ... in a stream's first 10 s */
+#define BURST_US	 5000u	   /* §5.2: a burst is one group */
+#define MAX_STEP_MS	 40.0
+#define IDLE_US		 10000000u /* no overuse this long: no estimate */
 
 enum signal { SIG_NORMAL, SIG_OVER, SIG_UNDER };
 enum rstate { R_HOLD, R_INCREASE };
 
 struct hl_rbe {
-	/* groups */
-	bool have_group;
-	uint32_t g_ts;
-	uint64_t g_arrival_us;
+	/* groups: the one being filled (g_) and the last complete one (p_) */
+	bool have_group, have_prev;
+	uint32_t g_ts, p_ts;
+	uint64_t g_arrival_us, p_arrival_us;
 	uint64_t first_arrival_us;
 	/* trendline */
 	double acc_delay_ms, smoothed_ms;
@@ -90,6 +106,8 @@ struct hl_rbe {
 	unsigned base_bucket;
 	uint64_t base_start_us;
 	bool base_started;
+	uint64_t standing_since_us; /* 0: not above STANDING_MS */
+	uint64_t last_over_us;	    /* the last overuse signal */
 	/* received rate */
 	uint64_t bucket_bytes[RATE_BUCKETS];
 	uint64_t bucket_start_us;
@@ -213,7 +231,8 @@ static double base_excess(struct hl_rbe *r, uint64_t now)
 static void trend_reset(struct hl_rbe *r)
 {
 	base_reset(r);
-	r->have_group = false;
+	r->have_group = r->have_prev = false;
+	r->standing_since_us = 0;
 	r->acc_delay_ms = r->smoothed_ms = 0;
 	r->hist_n = r->hist_head = r->deltas = 0;
 	r->prev_trend = 0;
@@ -274,9 +293,17 @@ static void detect(struct hl_rbe *r, double trend, double send_delta_ms,
 {
 	double m = HL_MIN(r->deltas, MAX_DELTAS) * trend * TREND_GAIN;
 
-	if (excess > STANDING_MS && trend >= 0) {
-		/* A queue that stays full shows no gradient (a drop-tail
-		 * queue overflowed from the start, say): its level does. */
+	bool standing = excess > STANDING_MS && trend >= 0 &&
+			now - r->first_arrival_us < STARTUP_US;
+
+	if (!standing)
+		r->standing_since_us = 0;
+	else if (!r->standing_since_us)
+		r->standing_since_us = now;
+	if (standing && now - r->standing_since_us >= STANDING_HOLD_US) {
+		/* A queue that overflowed at once and stays full shows no
+		 * gradient, only loss and a high level: at a call's start,
+		 * when the first key frame meets a slow link. */
 		r->over_ms = 0;
 		r->over_count = 0;
 		r->sig = SIG_OVER;
@@ -418,13 +445,37 @@ void hl_rbe_on_packet(struct hl_rbe *r, uint32_t rtp_ts, size_t bytes,
 	if (!r->have_group) {
 		r->have_group = true;
 		r->g_ts = rtp_ts;
-		r->g_arrival_us = r->first_arrival_us = now;
+		r->g_arrival_us = now;
+		if (!r->have_prev)
+			r->first_arrival_us = now;
 		return;
 	}
 	if ((int32_t)(rtp_ts - r->g_ts) <= 0)
 		return; /* same frame, or an older one */
+	/* A frame right behind the group's last one that is less late
+	 * than it joins the group (§5.2): after a stall in the network or
+	 * at the receiver, the frames that then arrive at once are one
+	 * group, not a queue suddenly emptying. */
 	send_ms = (double)(uint32_t)(rtp_ts - r->g_ts) / 90.0;
 	recv_ms = (double)(now - r->g_arrival_us) / 1000.0;
+	if (now - r->g_arrival_us < BURST_US && recv_ms - send_ms < 0) {
+		r->g_ts = rtp_ts;
+		r->g_arrival_us = now;
+		return;
+	}
+	/* The group is complete: compare it with the one before. */
+	if (!r->have_prev) {
+		r->have_prev = true;
+		r->p_ts = r->g_ts;
+		r->p_arrival_us = r->g_arrival_us;
+		r->g_ts = rtp_ts;
+		r->g_arrival_us = now;
+		return;
+	}
+	send_ms = (double)(uint32_t)(r->g_ts - r->p_ts) / 90.0;
+	recv_ms = (double)(r->g_arrival_us - r->p_arrival_us) / 1000.0;
+	r->p_ts = r->g_ts;
+	r->p_arrival_us = r->g_arrival_us;
 	r->g_ts = rtp_ts;
 	r->g_arrival_us = now;
 	if (send_ms > 1000.0) {
@@ -437,10 +488,18 @@ void hl_rbe_on_packet(struct hl_rbe *r, uint32_t rtp_ts, size_t bytes,
 	}
 	r->st.groups++;
 	r->deltas++;
-	r->acc_delay_ms += recv_ms - send_ms;
+	/* After the start, one group adds at most MAX_STEP_MS: a queue
+	 * builds over many groups, while one late group (the sender's
+	 * process or pacer held up, its send time being the capture time)
+	 * and the catch-up after it are no congestion.  At the start the
+	 * first key frame's own queue must count in full. */
+	r->acc_delay_ms += r->p_arrival_us - r->first_arrival_us < STARTUP_US
+				   ? recv_ms - send_ms
+				   : HL_MIN(recv_ms - send_ms, MAX_STEP_MS);
 	r->smoothed_ms = TREND_SMOOTHING * r->smoothed_ms +
 			 (1 - TREND_SMOOTHING) * r->acc_delay_ms;
-	r->hist_t[r->hist_head] = (double)(now - r->first_arrival_us) / 1000.0;
+	r->hist_t[r->hist_head] =
+		(double)(r->p_arrival_us - r->first_arrival_us) / 1000.0;
 	r->hist_d[r->hist_head] = r->smoothed_ms;
 	r->hist_head = (r->hist_head + 1) % TREND_WINDOW;
 	if (r->hist_n < TREND_WINDOW)
@@ -450,11 +509,22 @@ void hl_rbe_on_packet(struct hl_rbe *r, uint32_t rtp_ts, size_t bytes,
 
 		if (trend_slope(r, &slope)) {
 			detect(r, slope, send_ms, excess, now);
-			if (r->sig == SIG_OVER)
+			if (r->sig == SIG_OVER) {
 				r->st.overuses++;
+				r->last_over_us = now;
+			}
 		}
 	}
 	control(r, now, rtt_us);
+	if (r->active && now - r->last_over_us >= IDLE_US) {
+		/* No congestion for 10 s: stop limiting the sender (its cap
+		 * lapses when the REMBs stop).  The next overuse starts a
+		 * new estimate. */
+		r->active = false;
+		r->estimate_bps = 0;
+		r->avg_max_kbps = -1;
+		r->state = R_HOLD;
+	}
 }
 
 bool hl_rbe_poll_remb(struct hl_rbe *r, uint64_t now, uint64_t *bps)

@@ -278,7 +278,7 @@ static void on_remb(struct hl_call *c, uint64_t bps, uint64_t now)
 	uint64_t dt = now - c->last_remb_us, rtx_bps = 0;
 
 	if (c->last_remb_us && dt >= 100000)
-		rtx_bps = c->rtx_bytes * 8 * 1000000 / dt;
+		rtx_bps = (uint64_t)((double)c->rtx_bytes * 8e6 / (double)dt);
 	if (!c->last_remb_us || dt >= 100000) {
 		c->rtx_bytes = 0;
 		c->last_remb_us = now ? now : 1;
