@@ -11,15 +11,16 @@
  *
  *   - heavy loss while the RTT has risen more than 10 ms above its 10 s
  *     minimum: fraction lost > 10 % -> rate x (1 - loss / 2), unless a
- *     REMB came in the last second (the peer's delay-based estimate is
- *     already answering that congestion; both cut the rate to a third
- *     at a call's start).  Loss without any queueing (a lossy radio
+ *     REMB came in the last second and is under twice our rate (the
+ *     peer's delay-based estimate is tracking us and answering that
+ *     congestion; both cut the rate to a third at a call's start).  Loss without any queueing (a lossy radio
  *     link, the simulator's random loss) is left to NACK/RTX, FEC and
  *     RED instead of starving the picture;
  *   - fraction lost < 2 % -> rate x 1.08 per report (about +16 %/s);
  *   - otherwise hold.  Never above the maximum or a REMB less than 2.5 s
- *     old (the peer sends one every 0.5 s while its estimate limits us),
- *     and never below the minimum, which wins over a lower REMB.
+ *     old (the peer sends one every 0.5 s while its estimator has an
+ *     estimate), and never below the minimum, which wins over a lower
+ *     REMB.  A lapsed REMB lets the rate climb at the next report.
  *
  * The receiver's (hl_rbe, below): delay-based (§5), on the one-way delay
  * of the peer's video; its estimate goes back as REMB.
@@ -71,7 +72,7 @@ struct hl_rbe_stats {
 	uint64_t standing; /* ... or to stay more than 50 ms above its low */
 	uint64_t decreases;
 	uint64_t rembs;
-	unsigned estimate_kbps; /* 0: none yet */
+	unsigned estimate_kbps; /* 0: none (yet, or withdrawn) */
 	double threshold_ms;
 };
 

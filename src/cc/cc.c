@@ -24,7 +24,8 @@ struct hl_cc {
 	uint64_t last_decrease_us;
 	bool decreased_once;
 	uint64_t remb_kbps;
-	uint64_t remb_us; /* when the last REMB came; 0: never */
+	bool have_remb;
+	uint64_t remb_us; /* when the last REMB came */
 	struct hl_cc_stats st;
 };
 
@@ -79,7 +80,18 @@ static void rtt_sample(struct hl_cc *cc, uint64_t rtt, uint64_t now)
  * rules above. */
 static bool remb_fresh(const struct hl_cc *cc, uint64_t now)
 {
-	return cc->remb_us && now - cc->remb_us <= REMB_HOLD_US;
+	return cc->have_remb && now >= cc->remb_us &&
+	       now - cc->remb_us <= REMB_HOLD_US;
+}
+
+/* A REMB less than 1 s old and less than twice our rate: the peer's
+ * delay-based estimate tracks what we send and is answering the
+ * congestion (far above it, it answers nothing). */
+static bool remb_binds(const struct hl_cc *cc, uint64_t now)
+{
+	return cc->have_remb && now >= cc->remb_us &&
+	       now - cc->remb_us <= REMB_FRESH_US &&
+	       cc->rate >= 0.5 * (double)cc->remb_kbps;
 }
 
 static void clamp(struct hl_cc *cc, uint64_t now)
@@ -116,7 +128,7 @@ void hl_cc_on_report(struct hl_cc *cc, double loss, bool have_rtt,
 	 * (`hotline sim --jitter-ms 60` starved a side to 100 kbit/s).
 	 */
 	if (loss > 0.10 && have_rtt && queueing > 10000 &&
-	    (!cc->remb_us || now - cc->remb_us > REMB_FRESH_US)) {
+	    !remb_binds(cc, now)) {
 		if (!cc->decreased_once ||
 		    now - cc->last_decrease_us >= holdoff) {
 			cc->rate *= 1.0 - loss / 2;
@@ -134,7 +146,8 @@ void hl_cc_on_report(struct hl_cc *cc, double loss, bool have_rtt,
 void hl_cc_on_remb(struct hl_cc *cc, uint64_t bps, uint64_t now)
 {
 	cc->remb_kbps = bps / 1000;
-	cc->remb_us = now ? now : 1;
+	cc->have_remb = true;
+	cc->remb_us = now;
 	clamp(cc, now);
 }
 

@@ -9,8 +9,9 @@
  *
  *   - Groups: the packets of one video frame (one RTP timestamp), or of
  *     several frames that arrive in one burst (less than BURST_US after
- *     the group's last frame and less late than it, §5.2: after a stall
- *     in the network or at the receiver).  A group's send time is the
+ *     the group's last frame and less late than it, within BURST_MAX_US
+ *     of its first, §5.2: after a stall in the network or at the
+ *     receiver).  A group's send time is the
  *     RTP time (the capture instant, 90 kHz) of its latest frame, its
  *     arrival time that frame's first packet's, which the sender's pacer
  *     lets go once the frame is encoded and what was queued before it
@@ -18,8 +19,8 @@
  *     count towards the rate.
  *   - Delay variation between consecutive groups, d = (arrival delta) -
  *     (send delta), accumulated (after the first STARTUP_US at most
- *     MAX_STEP_MS a group: a sender held up, then catching up, is no
- *     queue) and smoothed, then a least-squares line over the last
+ *     MAX_STEP_MS a group: a sender held up is no queue; its catch-up
+ *     then reads as a queue draining) and smoothed, then a least-squares line over the last
  *     TREND_WINDOW groups: its slope is the trend of the one-way
  *     queueing delay.
  *   - Overuse when the trend, scaled by the number of groups and
@@ -28,7 +29,8 @@
  *     when it is below minus the threshold.  The threshold follows the
  *     signal (fast down, slow up, §5.4; not on spikes far above it) so
  *     that steady jitter does not read as congestion.
- *   - In the first STARTUP_US, also overuse when the smoothed and the
+ *   - In the first STARTUP_US of the stream (again after a gap of
+ *     STREAM_GAP_US or a jump of 1 s in capture time), also overuse when the smoothed and the
  *     latest delay both stand more than STANDING_MS above the smoothed
  *     delay's lowest value of the last 10 s for STANDING_HOLD_US, the
  *     trend not falling (from TREND_MIN groups on): a drop-tail queue
@@ -44,8 +46,8 @@
  *     time; an increase goes no further than 1.5 x the received rate
  *     (+ 10 kbit/s).
  *
- * Until the first overuse, and after IDLE_US without one, there is no
- * estimate and no REMB: a clear path keeps the sender's own controller
+ * Until the first overuse, and after IDLE_US without one (also when the
+ * video stops), there is no estimate and no REMB: a clear path keeps the sender's own controller
  * in charge (its REMB cap lapses).
  */
 #include <math.h>
@@ -78,6 +80,7 @@
 #define STANDING_HOLD_US 200000u   /* ... for this long */
 #define STARTUP_US	 10000000u /* ... in a stream's first 10 s */
 #define BURST_US	 5000u	   /* §5.2: a burst is one group */
+#define BURST_MAX_US	 100000u   /* ... of at most 100 ms */
 #define MAX_STEP_MS	 40.0
 #define IDLE_US		 10000000u /* no overuse this long: no estimate */
 
@@ -89,6 +92,7 @@ struct hl_rbe {
 	bool have_group, have_prev;
 	uint32_t g_ts, p_ts;
 	uint64_t g_arrival_us, p_arrival_us;
+	uint64_t g_first_us; /* the group's first frame's arrival */
 	uint64_t first_arrival_us;
 	/* trendline */
 	double acc_delay_ms, smoothed_ms;
@@ -428,6 +432,22 @@ static void control(struct hl_rbe *r, uint64_t now, uint64_t rtt_us)
 	}
 }
 
+/*
+ * No congestion for 10 s (or no video: a camera turned off): stop
+ * limiting the sender (its cap lapses when the REMBs stop).  The next
+ * overuse starts a new estimate.
+ */
+static void withdraw_if_idle(struct hl_rbe *r, uint64_t now)
+{
+	if (!r->active || now < r->last_over_us ||
+	    now - r->last_over_us < IDLE_US)
+		return;
+	r->active = false;
+	r->estimate_bps = 0;
+	r->avg_max_kbps = -1;
+	r->state = R_HOLD;
+}
+
 /* ---- packets ---------------------------------------------------------- */
 
 void hl_rbe_on_packet(struct hl_rbe *r, uint32_t rtp_ts, size_t bytes,
@@ -445,9 +465,8 @@ void hl_rbe_on_packet(struct hl_rbe *r, uint32_t rtp_ts, size_t bytes,
 	if (!r->have_group) {
 		r->have_group = true;
 		r->g_ts = rtp_ts;
-		r->g_arrival_us = now;
-		if (!r->have_prev)
-			r->first_arrival_us = now;
+		r->g_arrival_us = r->g_first_us = now;
+		r->first_arrival_us = now;
 		return;
 	}
 	if ((int32_t)(rtp_ts - r->g_ts) <= 0)
@@ -458,7 +477,8 @@ void hl_rbe_on_packet(struct hl_rbe *r, uint32_t rtp_ts, size_t bytes,
 	 * group, not a queue suddenly emptying. */
 	send_ms = (double)(uint32_t)(rtp_ts - r->g_ts) / 90.0;
 	recv_ms = (double)(now - r->g_arrival_us) / 1000.0;
-	if (now - r->g_arrival_us < BURST_US && recv_ms - send_ms < 0) {
+	if (now - r->g_arrival_us < BURST_US && recv_ms - send_ms < 0 &&
+	    now - r->g_first_us < BURST_MAX_US) {
 		r->g_ts = rtp_ts;
 		r->g_arrival_us = now;
 		return;
@@ -477,25 +497,34 @@ void hl_rbe_on_packet(struct hl_rbe *r, uint32_t rtp_ts, size_t bytes,
 	r->p_ts = r->g_ts;
 	r->p_arrival_us = r->g_arrival_us;
 	r->g_ts = rtp_ts;
-	r->g_arrival_us = now;
+	r->g_arrival_us = r->g_first_us = now;
 	if (send_ms > 1000.0) {
 		/* A jump in capture time (a paused source): start over. */
 		trend_reset(r);
 		r->have_group = true;
 		r->g_ts = rtp_ts;
-		r->g_arrival_us = r->first_arrival_us = now;
+		r->g_arrival_us = r->g_first_us = r->first_arrival_us = now;
 		return;
 	}
 	r->st.groups++;
 	r->deltas++;
 	/* After the start, one group adds at most MAX_STEP_MS: a queue
-	 * builds over many groups, while one late group (the sender's
+	 * builds over many groups, while a late group (the sender's
 	 * process or pacer held up, its send time being the capture time)
-	 * and the catch-up after it are no congestion.  At the start the
-	 * first key frame's own queue must count in full. */
-	r->acc_delay_ms += r->p_arrival_us - r->first_arrival_us < STARTUP_US
-				   ? recv_ms - send_ms
-				   : HL_MIN(recv_ms - send_ms, MAX_STEP_MS);
+	 * is no queue.  The catch-up after it counts in full, as a queue
+	 * draining (underuse: hold); the offset this leaves in the sum is
+	 * harmless, as only its slope is used from then on.  (Cancelling
+	 * the catch-up against what was held back made a held-up sender
+	 * look like a 40 ms queue standing for as long as it caught up, and
+	 * the gradient then fired.)  At the start the first key frame's own
+	 * queue must count in full. */
+	{
+		double d = recv_ms - send_ms;
+
+		if (r->p_arrival_us - r->first_arrival_us >= STARTUP_US)
+			d = HL_MIN(d, MAX_STEP_MS);
+		r->acc_delay_ms += d;
+	}
 	r->smoothed_ms = TREND_SMOOTHING * r->smoothed_ms +
 			 (1 - TREND_SMOOTHING) * r->acc_delay_ms;
 	r->hist_t[r->hist_head] =
@@ -516,19 +545,12 @@ void hl_rbe_on_packet(struct hl_rbe *r, uint32_t rtp_ts, size_t bytes,
 		}
 	}
 	control(r, now, rtt_us);
-	if (r->active && now - r->last_over_us >= IDLE_US) {
-		/* No congestion for 10 s: stop limiting the sender (its cap
-		 * lapses when the REMBs stop).  The next overuse starts a
-		 * new estimate. */
-		r->active = false;
-		r->estimate_bps = 0;
-		r->avg_max_kbps = -1;
-		r->state = R_HOLD;
-	}
+	withdraw_if_idle(r, now);
 }
 
 bool hl_rbe_poll_remb(struct hl_rbe *r, uint64_t now, uint64_t *bps)
 {
+	withdraw_if_idle(r, now);
 	if (!r->active || r->estimate_bps <= 0)
 		return false;
 	if (r->remb_sent_once &&
