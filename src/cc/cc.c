@@ -9,8 +9,9 @@
 
 #define BUCKETS	  10
 #define BUCKET_US 1000000u
-/* While the peer's REMBs come (every 0.5 s, at once on a drop), its
- * delay-based estimate answers congestion; the loss rule waits. */
+/* The peer's REMBs come every 0.5 s (at once on a drop) while its
+ * estimator has an estimate: each caps the rate for REMB_HOLD_US, and
+ * the loss rule waits while one less than REMB_FRESH_US old binds. */
 #define REMB_FRESH_US 1000000u
 #define REMB_HOLD_US  2500000u
 
@@ -75,9 +76,8 @@ static void rtt_sample(struct hl_cc *cc, uint64_t rtt, uint64_t now)
 	cc->min_rtt[cc->bucket] = HL_MIN(cc->min_rtt[cc->bucket], rtt);
 }
 
-/* A REMB holds while the peer keeps sending them (one every 0.5 s while
- * its estimate limits us); when they stop, the rate climbs back by the
- * rules above. */
+/* A REMB holds while the peer keeps sending them; when they stop, the
+ * rate climbs back by the rules above at the next reports. */
 static bool remb_fresh(const struct hl_cc *cc, uint64_t now)
 {
 	return cc->have_remb && now >= cc->remb_us &&

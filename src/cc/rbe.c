@@ -489,7 +489,7 @@ void hl_rbe_on_packet(struct hl_rbe *r, uint32_t rtp_ts, size_t bytes,
 		r->p_ts = r->g_ts;
 		r->p_arrival_us = r->g_arrival_us;
 		r->g_ts = rtp_ts;
-		r->g_arrival_us = now;
+		r->g_arrival_us = r->g_first_us = now;
 		return;
 	}
 	send_ms = (double)(uint32_t)(r->g_ts - r->p_ts) / 90.0;
