@@ -414,9 +414,9 @@ static int test_loopback_call(void)
 	/* A pair of host candidates: the media was read past libnice. */
 	if (!sa.read_direct || !sb.read_direct)
 		goto out;
-	/* Idle, libnice's context still runs at least every 50 ms (ice.c
-	 * GLIB_GAP_MS), though nothing arrives: its timers keep their
-	 * time.  After a second its check timer has stopped; count the
+	/* Idle, libnice's context still runs every 50-80 ms (ice.c
+	 * GLIB_GAP_MS, GLIB_SLACK_MS), though nothing arrives: its timers
+	 * keep their time.  After a second its check timer has stopped; count the
 	 * rounds of the next half second (about 10 each). */
 	{
 		uint64_t end = now_ms() + 1000, ra, rb;

@@ -77,7 +77,9 @@ struct hl_call_config {
 	/* With av_sync, a picture may be shown this much before the sound
 	 * of the same instant (default 40 ms: ITU-R BT.1359 finds sound up
 	 * to 125 ms behind the picture undetectable; sound ahead is what
-	 * viewers notice, and this never puts it ahead). */
+	 * viewers notice, and this never puts it ahead).  It is shown at
+	 * the first hl_call_poll_video from then on, and the engine's
+	 * timeout asks for one at most 10 ms later. */
 	uint64_t av_lead_us;
 	uint64_t rekey_us; /* SFrame ratchet period; 0: never */
 	/* The peer did not accept RED (RFC 2198, PT 63) in its SDP: audio
@@ -232,6 +234,7 @@ struct hl_call_stats {
 	uint32_t audio_delay_ms; /* jitter buffer */
 	bool peer_bye;
 	uint64_t last_packet_us;
+	uint64_t last_audio_us; /* arrival of the newest sound frame taken */
 };
 
 void hl_call_stats(const struct hl_call *c, struct hl_call_stats *st);

@@ -15,6 +15,12 @@
 #include "call_internal.h"
 
 #define MAX_HOLD_US 500000 /* never hold a picture longer for A/V sync */
+/* A held picture is shown at the first poll in a window this wide that
+ * ends at its time (see hl_call_poll_video): the caller wakes anyway for
+ * packets and for the sound, and a wake-up of its own for every picture
+ * costs more CPU than showing it (tens of microseconds each on a small
+ * virtual machine). */
+#define HOLD_WINDOW_US 10000
 
 /*
  * How long a missing video frame may stall decoding before we give up on
@@ -62,6 +68,8 @@ static int recv_audio_frame(struct hl_call *c, uint64_t ts, const uint8_t *data,
 	err = hl_abuf_insert(c->abuf, ts, plain, plen, now);
 	if (!err && redundant)
 		c->st.audio_red_recovered++;
+	else if (!err)
+		c->st.last_audio_us = now;
 	hl_wipe(plain, plen);
 	return err == HL_ENOMEM ? err : 0;
 }
@@ -614,15 +622,20 @@ int hl_call_poll_video(struct hl_call *c, uint64_t now,
 		if (err)
 			return err;
 		/* A/V sync: show the picture when the sound of the same
-		 * instant plays (both mapped through the sender's SRs). */
+		 * instant plays (both mapped through the sender's SRs), at
+		 * most av_lead_us before it: at the first poll from that
+		 * moment on, and at the latest HOLD_WINDOW_US later (but
+		 * never after the sound). */
 		if (c->cfg.av_sync && c->audio_playing &&
 		    capture_of(&c->sr_video, f.ts, HL_VP8_CLOCK, &cap)) {
-			int64_t due = cap + c->audio_latency_us -
-				      (int64_t)c->cfg.av_lead_us;
+			int64_t lead = (int64_t)c->cfg.av_lead_us;
+			int64_t from = cap + c->audio_latency_us - lead;
 
-			if (due > (int64_t)now &&
-			    due - (int64_t)now < MAX_HOLD_US) {
-				c->hold_until = (uint64_t)due;
+			if (from > (int64_t)now &&
+			    from - (int64_t)now < MAX_HOLD_US) {
+				c->hold_until =
+					(uint64_t)(from + HL_MIN(HOLD_WINDOW_US,
+								 lead));
 				return HL_EAGAIN;
 			}
 		}

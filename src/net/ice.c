@@ -29,8 +29,10 @@
  * checks and their answers, RFC 7675; it drops data from addresses of
  * no validated pair) and whatever came after it, as before.  The
  * context also runs when its own timeout is due, and at least every
- * GLIB_GAP_MS, so libnice's timers (consent checks, retransmissions)
- * and its state changes keep their timing to within that gap.  On a
+ * GLIB_GAP_MS (that round at the first wait from then on, GLIB_SLACK_MS
+ * later at the latest), so libnice's timers (consent checks,
+ * retransmissions) and its state changes keep their timing to within
+ * that gap.  On a
  * one-way 720p call this cut the receiver's CPU outside the decoder by
  * about a sixth (bench/README.md).  Pairs with a relay keep libnice's
  * path: when the relay is ours the datagrams come in TURN framing, and
@@ -65,7 +67,12 @@
 /* Direct reading: a round of the context at least every GLIB_GAP_MS
  * (CLOCK_MONOTONIC ms), at most DRAIN_MAX datagrams read per wake-up. */
 #define GLIB_GAP_MS 50
-#define DRAIN_MAX   64
+/* A round due only because of that gap needs no wake-up of its own for
+ * this long: it runs at the first wait from its time on, which during a
+ * call comes within a frame (wake-ups cost tens of microseconds of CPU
+ * each on a small virtual machine). */
+#define GLIB_SLACK_MS 30
+#define DRAIN_MAX     64
 
 struct dgram {
 	size_t len;
@@ -99,6 +106,7 @@ struct hl_ice {
 	gint n_dpfds;
 	uint64_t rounds; /* rounds of the context run in this thread */
 	uint64_t glib_due_ms;
+	bool glib_due_soft; /* glib_due_ms is the gap's, not a timer's */
 	uint8_t rbuf[HL_ICE_DGRAM_MAX + 1];
 
 	pthread_mutex_t mu;
@@ -825,7 +833,9 @@ int hl_ice_wait(struct hl_ice *ice, int timeout_ms)
 		uint64_t now = now_ms();
 
 		if (now < ice->glib_due_ms) {
-			int gap = (int)(ice->glib_due_ms - now), r;
+			int gap = (int)(ice->glib_due_ms - now) +
+				  (ice->glib_due_soft ? GLIB_SLACK_MS : 0),
+			    r;
 			bool gap_first = timeout_ms < 0 || timeout_ms >= gap;
 
 			r = direct_wait(ice, gap_first ? gap : timeout_ms);
@@ -833,8 +843,7 @@ int hl_ice_wait(struct hl_ice *ice, int timeout_ms)
 				return r;
 			/* The context runs now if it asked to or is due;
 			 * else the caller has datagrams or its timeout. */
-			if (r == 0 &&
-			    !(gap_first && now_ms() >= ice->glib_due_ms))
+			if (r == 0 && now_ms() < ice->glib_due_ms)
 				return 0;
 		}
 		timeout_ms = 0;
@@ -850,11 +859,11 @@ int hl_ice_wait(struct hl_ice *ice, int timeout_ms)
 	ice->rounds++;
 	/* When the context must run again (direct reading): its own
 	 * timeout as of now, capped; a timer that a dispatch below adds
-	 * for sooner waits at most GLIB_GAP_MS. */
+	 * for sooner waits at most GLIB_GAP_MS + GLIB_SLACK_MS. */
+	ice->glib_due_soft = !(gtimeout >= 0 && gtimeout < GLIB_GAP_MS);
 	ice->glib_due_ms =
-		now_ms() + (uint64_t)(gtimeout >= 0 && gtimeout < GLIB_GAP_MS
-					      ? gtimeout
-					      : GLIB_GAP_MS);
+		now_ms() +
+		(uint64_t)(ice->glib_due_soft ? GLIB_GAP_MS : gtimeout);
 	if (gtimeout >= 0 && (timeout_ms < 0 || gtimeout < timeout_ms))
 		timeout_ms = gtimeout;
 	/* EINTR (a signal such as Ctrl-C) leaves every revents 0: the
