@@ -43,13 +43,12 @@
 #define SILENT_US     3000000 /* no packet for this long: the path is dead */
 #define FRAME_US      20000
 /* The sound is pulled from the jitter buffer on its own clock, one frame
- * every FRAME_US; a pull may run up to PULL_EARLY_US before its time when
- * a sound packet has just arrived, and the clock's phase is steered (at
- * most PULL_STEER_US a packet) so that its ticks fall PULL_MARGIN_US
- * after the sound's packets arrive.  The pull then rides on the wake-up
- * the packet causes instead of needing one of its own; a late packet
- * leaves the tick to its timer.  (Any other wake-up in that window would
- * pull before the frame is there.)  The margin exceeds the jitter buffer's 5 ms safety, so
+ * every FRAME_US; a pull may run up to PULL_EARLY_US before its time at
+ * any wake-up when its frame is buffered already, and the clock's phase
+ * is steered (at most PULL_STEER_US a packet) so that its ticks fall
+ * PULL_MARGIN_US after the sound's packets arrive.  The pull then rides
+ * on the wake-up the packet causes instead of needing one of its own; a
+ * late packet leaves the tick to its timer.  The margin exceeds the jitter buffer's 5 ms safety, so
  * the frame that just arrived is the one played.  Wake-ups are what a
  * receiver spends most CPU on besides decoding: tens of microseconds
  * each on a small virtual machine. */
@@ -909,7 +908,6 @@ static int run_call(const char *cmd, struct join *j,
 	for (;;) {
 		uint64_t now = hl_clock_now_us(), due;
 		struct hl_call_stats st;
-		bool fresh_audio;
 
 		while (hl_transport_next(j->tp, ev) == 0) {
 			if (ev->kind == HL_TP_FAILED) {
@@ -946,14 +944,13 @@ static int run_call(const char *cmd, struct join *j,
 			err = capture_audio(j, j->next_audio);
 			j->next_audio += FRAME_US;
 		}
-		fresh_audio =
-			j->recv_audio && st.last_audio_us != j->audio_seen;
-		if (fresh_audio) {
+		if (j->recv_audio && st.last_audio_us != j->audio_seen) {
 			j->audio_seen = st.last_audio_us;
 			steer_pull(j, j->audio_seen);
 		}
 		if (!err && j->recv_audio &&
-		    now + (fresh_audio ? PULL_EARLY_US : 0) >= j->next_pull) {
+		    now + (hl_call_audio_ready(j->call) ? PULL_EARLY_US : 0) >=
+			    j->next_pull) {
 			err = play(j, j->next_pull);
 			j->next_pull += FRAME_US;
 		}

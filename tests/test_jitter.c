@@ -351,6 +351,33 @@ static int test_abuf_steady(void)
 	return 0;
 }
 
+/* hl_abuf_ready: whether the next pull has its frame (join pulls up to
+ * 8 ms early only then). */
+static int test_abuf_ready(void)
+{
+	struct hl_abuf *b;
+	struct hl_abuf_out o;
+	uint8_t pkt[10] = {1, 2, 3};
+
+	HT_OK(hl_abuf_new(&b, 960, 48000));
+	HT_ASSERT(hl_abuf_ready(b)); /* not started: nothing to miss */
+	HT_OK(hl_abuf_insert(b, 0, pkt, sizeof(pkt), 1000));
+	HT_OK(hl_abuf_insert(b, 960, pkt, sizeof(pkt), 21000));
+	hl_abuf_pull(b, 30000, &o);
+	HT_EQ_INT(o.action, HL_ABUF_DECODE);
+	HT_EQ_INT(o.ts, 0);
+	HT_ASSERT(hl_abuf_ready(b)); /* 960 is there */
+	hl_abuf_pull(b, 50000, &o);
+	HT_EQ_INT(o.action, HL_ABUF_DECODE);
+	HT_ASSERT(!hl_abuf_ready(b)); /* 1920 is not */
+	HT_OK(hl_abuf_insert(b, 2880, pkt, sizeof(pkt), 61000));
+	HT_ASSERT(!hl_abuf_ready(b)); /* a later frame does not count */
+	HT_OK(hl_abuf_insert(b, 1920, pkt, sizeof(pkt), 62000));
+	HT_ASSERT(hl_abuf_ready(b));
+	hl_abuf_free(b);
+	return 0;
+}
+
 static int test_abuf_fec_and_conceal(void)
 {
 	struct hl_abuf *b;
@@ -475,6 +502,7 @@ static const struct hl_test tests[] = {
 	HT_TEST(test_nack_gaps_and_retries),
 	HT_TEST(test_nack_wraps_wire_seq),
 	HT_TEST(test_abuf_steady),
+	HT_TEST(test_abuf_ready),
 	HT_TEST(test_abuf_fec_and_conceal),
 	HT_TEST(test_abuf_adapts_to_jitter),
 	HT_TEST(test_abuf_rejects_bad),

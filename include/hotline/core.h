@@ -169,6 +169,11 @@ struct hl_audio_out {
 	int delay_samples; /* codec look-ahead: output lags by this much */
 };
 
+/* True when the next hl_call_pull_audio() finds its frame buffered (or
+ * sound has not started): the caller may then pull a few milliseconds
+ * before its time, at a wake-up it has anyway. */
+bool hl_call_audio_ready(const struct hl_call *c);
+
 /* 20 ms of sound to play from now on. */
 int hl_call_pull_audio(struct hl_call *c, uint64_t now,
 		       int16_t pcm[HL_AUDIO_FRAME_SAMPLES],

@@ -203,6 +203,10 @@ int hl_abuf_insert(struct hl_abuf *b, uint64_t ts, const uint8_t *data,
 bool hl_abuf_has(const struct hl_abuf *b, uint64_t ts);
 /* True if the frame ts was due already (played or concealed). */
 bool hl_abuf_is_late(const struct hl_abuf *b, uint64_t ts);
+/* True if the next pull's frame is buffered, or playout has not started:
+ * a pull a little before its time then conceals nothing that is merely
+ * on its way. */
+bool hl_abuf_ready(const struct hl_abuf *b);
 /* Called once per frame duration by the playout clock. */
 void hl_abuf_pull(struct hl_abuf *b, uint64_t now, struct hl_abuf_out *out);
 /* Tell the buffer whether recent frames were lost (enables the FEC

@@ -657,6 +657,11 @@ int hl_call_poll_video(struct hl_call *c, uint64_t now,
 	}
 }
 
+bool hl_call_audio_ready(const struct hl_call *c)
+{
+	return hl_abuf_ready(c->abuf);
+}
+
 int hl_call_pull_audio(struct hl_call *c, uint64_t now,
 		       int16_t pcm[HL_AUDIO_FRAME_SAMPLES],
 		       struct hl_audio_out *out)

@@ -107,6 +107,11 @@ bool hl_abuf_is_late(const struct hl_abuf *b, uint64_t ts)
 	return b->started && ts < b->play_ts;
 }
 
+bool hl_abuf_ready(const struct hl_abuf *b)
+{
+	return !b->started || hl_abuf_has(b, b->play_ts);
+}
+
 static bool any_buffered(const struct hl_abuf *b)
 {
 	for (size_t i = 0; i < HL_ABUF_SLOTS; i++)
