@@ -25,6 +25,9 @@ echo "== SFrame per frame"
 echo "== codecs, test pattern and tone"
 "$build/bench/media_probe" 300
 
+echo "== one sleep and wake-up"
+"$build/bench/wake_cost"
+
 # The one-way call against the codec floor and GStreamer (bench/call.sh):
 # about 3 minutes for a 30 s call, and it installs GStreamer from Debian's
 # packages when missing, so only on request.
