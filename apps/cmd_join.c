@@ -43,19 +43,20 @@
 #define SILENT_US     3000000 /* no packet for this long: the path is dead */
 #define FRAME_US      20000
 /* The sound is pulled from the jitter buffer on its own clock, one frame
- * every FRAME_US; a pull may run up to PULL_EARLY_US before its time at
- * any wake-up when its frame is buffered already, and the clock's phase
- * is steered (at most PULL_STEER_US a packet) so that its ticks fall
- * PULL_MARGIN_US after the sound's packets arrive.  The pull then rides
- * on the wake-up the packet causes instead of needing one of its own; a
- * late packet leaves the tick to its timer.  The margin exceeds the jitter buffer's 5 ms safety, so
- * the frame that just arrived is the one played.  Wake-ups are what a
- * receiver spends most CPU on besides decoding: tens of microseconds
- * each on a small virtual machine. */
-#define PULL_EARLY_US  8000
-#define PULL_MARGIN_US 6000
-#define PULL_STEER_US  500
-#define WAIT_MAX_MS    100 /* the loop looks at the clock at least this often */
+ * every FRAME_US.  After each pull the clock is steered, at most
+ * PULL_STEER_US a tick, towards the moment the jitter buffer aims at for
+ * the next frame (hl_call_audio_lag_us: its target delay, which already
+ * holds the jitter's 95th percentile and a 5 ms margin); the buffer adds
+ * and drops whole frames itself.  A pull may then run up to PULL_EARLY_US
+ * before its tick at any wake-up, given the tick's time, when its frame
+ * is there already (hl_call_audio_ready): on a steady path the tick falls
+ * a few milliseconds after the sound's packet arrives, and the pull rides
+ * on the wake-up the packet causes instead of needing one of its own.
+ * Wake-ups are what a receiver spends most CPU on besides decoding: tens
+ * of microseconds each on a small virtual machine (bench/wake_cost). */
+#define PULL_EARLY_US 12000
+#define PULL_STEER_US 500
+#define WAIT_MAX_MS   100 /* the loop looks at the clock at least this often */
 
 static volatile sig_atomic_t interrupted;
 
@@ -229,8 +230,7 @@ struct join {
 	uint64_t t_join, t_ake, t_secure, t_first;
 	double cpu_secure; /* CPU seconds the process had used at t_secure */
 	uint64_t next_video, next_audio, next_pull, next_second;
-	uint64_t audio_seen; /* the newest sound packet's arrival, steered to */
-	uint64_t sleeps;     /* waits with a timeout, from secure on */
+	uint64_t sleeps; /* waits with a timeout, from secure on */
 	uint64_t video_k;
 	uint64_t shown_in_second, shown;
 	struct hl_call_stats last;
@@ -760,24 +760,6 @@ static void second(struct join *j, uint64_t now, bool tty, bool quiet)
 	j->shown_in_second = 0;
 }
 
-/* Steer the pull clock's phase towards PULL_MARGIN_US after the arrival
- * of a sound packet (see PULL_EARLY_US): by the error folded into half a
- * frame either way, at most PULL_STEER_US at a time, so that jitter
- * averages out and the sound's timing never jumps. */
-static void steer_pull(struct join *j, uint64_t arrival)
-{
-	int64_t e =
-		((int64_t)j->next_pull - (int64_t)arrival - PULL_MARGIN_US) %
-		FRAME_US;
-
-	if (e > FRAME_US / 2)
-		e -= FRAME_US;
-	else if (e <= -FRAME_US / 2)
-		e += FRAME_US;
-	j->next_pull -=
-		(uint64_t)HL_MAX(-PULL_STEER_US, HL_MIN(e, PULL_STEER_US));
-}
-
 static uint64_t next_due(struct join *j)
 {
 	uint64_t t = hl_call_next_timeout(j->call);
@@ -944,15 +926,17 @@ static int run_call(const char *cmd, struct join *j,
 			err = capture_audio(j, j->next_audio);
 			j->next_audio += FRAME_US;
 		}
-		if (j->recv_audio && st.last_audio_us != j->audio_seen) {
-			j->audio_seen = st.last_audio_us;
-			steer_pull(j, j->audio_seen);
-		}
 		if (!err && j->recv_audio &&
-		    now + (hl_call_audio_ready(j->call) ? PULL_EARLY_US : 0) >=
-			    j->next_pull) {
+		    (now >= j->next_pull ||
+		     (now + PULL_EARLY_US >= j->next_pull &&
+		      hl_call_audio_ready(j->call, j->next_pull)))) {
+			int64_t lag;
+
 			err = play(j, j->next_pull);
 			j->next_pull += FRAME_US;
+			lag = hl_call_audio_lag_us(j->call, j->next_pull);
+			j->next_pull -= (uint64_t)HL_MAX(
+				-PULL_STEER_US, HL_MIN(lag, PULL_STEER_US));
 		}
 		if (!err)
 			err = show(cmd, j, now);

@@ -351,8 +351,8 @@ static int test_abuf_steady(void)
 	return 0;
 }
 
-/* hl_abuf_ready: whether the next pull has its frame (join pulls up to
- * 8 ms early only then). */
+/* hl_abuf_ready and hl_abuf_lag: what join's early pulls and its pull
+ * clock's steering rely on. */
 static int test_abuf_ready(void)
 {
 	struct hl_abuf *b;
@@ -360,20 +360,28 @@ static int test_abuf_ready(void)
 	uint8_t pkt[10] = {1, 2, 3};
 
 	HT_OK(hl_abuf_new(&b, 960, 48000));
-	HT_ASSERT(hl_abuf_ready(b)); /* not started: nothing to miss */
+	HT_ASSERT(!hl_abuf_ready(b, 0)); /* a pull would play silence */
+	HT_EQ_INT(hl_abuf_lag(b, 0), 0);
+	/* Arrived 1 ms after its time: the target offset is 1 + 5 ms. */
 	HT_OK(hl_abuf_insert(b, 0, pkt, sizeof(pkt), 1000));
+	HT_ASSERT(!hl_abuf_ready(b, 5000)); /* too soon to start */
+	HT_ASSERT(hl_abuf_ready(b, 7000));  /* a pull then would start */
 	HT_OK(hl_abuf_insert(b, 960, pkt, sizeof(pkt), 21000));
 	hl_abuf_pull(b, 30000, &o);
 	HT_EQ_INT(o.action, HL_ABUF_DECODE);
 	HT_EQ_INT(o.ts, 0);
-	HT_ASSERT(hl_abuf_ready(b)); /* 960 is there */
+	HT_ASSERT(hl_abuf_ready(b, 50000)); /* 960 is there */
+	/* The next frame (20 ms) is aimed at 26 ms: a pull at 50 ms comes
+	 * 24 ms late, one at 21 ms 5 ms early. */
+	HT_EQ_INT(hl_abuf_lag(b, 50000), 24000);
+	HT_EQ_INT(hl_abuf_lag(b, 21000), -5000);
 	hl_abuf_pull(b, 50000, &o);
 	HT_EQ_INT(o.action, HL_ABUF_DECODE);
-	HT_ASSERT(!hl_abuf_ready(b)); /* 1920 is not */
+	HT_ASSERT(!hl_abuf_ready(b, 70000)); /* 1920 is not */
 	HT_OK(hl_abuf_insert(b, 2880, pkt, sizeof(pkt), 61000));
-	HT_ASSERT(!hl_abuf_ready(b)); /* a later frame does not count */
+	HT_ASSERT(!hl_abuf_ready(b, 70000)); /* a later frame does not count */
 	HT_OK(hl_abuf_insert(b, 1920, pkt, sizeof(pkt), 62000));
-	HT_ASSERT(hl_abuf_ready(b));
+	HT_ASSERT(hl_abuf_ready(b, 70000));
 	hl_abuf_free(b);
 	return 0;
 }

@@ -417,7 +417,7 @@ static int test_loopback_call(void)
 	/* Idle, libnice's context still runs every 50-80 ms (ice.c
 	 * GLIB_GAP_MS, GLIB_SLACK_MS), though nothing arrives: its timers
 	 * keep their time.  After a second its check timer has stopped; count the
-	 * rounds of the next half second (about 10 each). */
+	 * rounds of the next half second (8-10 each, step() waiting 10 ms). */
 	{
 		uint64_t end = now_ms() + 1000, ra, rb;
 
@@ -440,6 +440,25 @@ static int test_loopback_call(void)
 			(unsigned long long)(sa.ice_rounds - ra),
 			(unsigned long long)(sb.ice_rounds - rb));
 		if (sa.ice_rounds - ra < 3 || sb.ice_rounds - rb < 3)
+			goto out;
+	}
+	/* A long wait on an idle transport still runs the context: the round
+	 * due after GLIB_GAP_MS waits GLIB_SLACK_MS for another wake-up,
+	 * then wakes the thread itself (80 ms in all). */
+	{
+		uint64_t t0 = now_ms(), r0, took;
+
+		hl_transport_stats(a->t, &sa);
+		r0 = sa.ice_rounds;
+		if (hl_transport_wait(a->t, 1000) != 0)
+			goto out;
+		took = now_ms() - t0;
+		hl_transport_stats(a->t, &sa);
+		fprintf(stderr,
+			"  a 1 s wait returned after %llu ms, %llu rounds\n",
+			(unsigned long long)took,
+			(unsigned long long)(sa.ice_rounds - r0));
+		if (took > 300 || sa.ice_rounds == r0)
 			goto out;
 	}
 	rc = 0;

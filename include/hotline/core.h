@@ -169,10 +169,14 @@ struct hl_audio_out {
 	int delay_samples; /* codec look-ahead: output lags by this much */
 };
 
-/* True when the next hl_call_pull_audio() finds its frame buffered (or
- * sound has not started): the caller may then pull a few milliseconds
- * before its time, at a wake-up it has anyway. */
-bool hl_call_audio_ready(const struct hl_call *c);
+/* True when an hl_call_pull_audio() for time at would find its frame
+ * buffered (or start playout): the caller may then make that pull a few
+ * milliseconds before at, at a wake-up it has anyway, giving it at. */
+bool hl_call_audio_ready(const struct hl_call *c, uint64_t at);
+/* How much later than the jitter buffer's target delay a pull at time at
+ * would come (negative: sooner); 0 before sound plays.  A caller with its
+ * own pull clock may steer it by this, a little at a time. */
+int64_t hl_call_audio_lag_us(const struct hl_call *c, uint64_t at);
 
 /* 20 ms of sound to play from now on. */
 int hl_call_pull_audio(struct hl_call *c, uint64_t now,
@@ -239,7 +243,6 @@ struct hl_call_stats {
 	uint32_t audio_delay_ms; /* jitter buffer */
 	bool peer_bye;
 	uint64_t last_packet_us;
-	uint64_t last_audio_us; /* arrival of the newest sound frame taken */
 };
 
 void hl_call_stats(const struct hl_call *c, struct hl_call_stats *st);

@@ -203,10 +203,16 @@ int hl_abuf_insert(struct hl_abuf *b, uint64_t ts, const uint8_t *data,
 bool hl_abuf_has(const struct hl_abuf *b, uint64_t ts);
 /* True if the frame ts was due already (played or concealed). */
 bool hl_abuf_is_late(const struct hl_abuf *b, uint64_t ts);
-/* True if the next pull's frame is buffered, or playout has not started:
- * a pull a little before its time then conceals nothing that is merely
- * on its way. */
-bool hl_abuf_ready(const struct hl_abuf *b);
+/* True if the next pull's frame is buffered or, before playout starts, if
+ * a pull at now would start it: a pull made a little before its time now
+ * (and given now) then plays what it would have played at now, unless a
+ * frame arrives out of order in between. */
+bool hl_abuf_ready(const struct hl_abuf *b, uint64_t now);
+/* How much later than the buffer's target delay a pull at now would come
+ * (negative: sooner), by the target of the last pull; 0 before playout.
+ * A caller whose pull clock may move steers it by this (apps/cmd_join.c),
+ * finer than the whole frames the buffer adds and drops itself. */
+int64_t hl_abuf_lag(const struct hl_abuf *b, uint64_t now);
 /* Called once per frame duration by the playout clock. */
 void hl_abuf_pull(struct hl_abuf *b, uint64_t now, struct hl_abuf_out *out);
 /* Tell the buffer whether recent frames were lost (enables the FEC

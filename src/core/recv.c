@@ -68,8 +68,6 @@ static int recv_audio_frame(struct hl_call *c, uint64_t ts, const uint8_t *data,
 	err = hl_abuf_insert(c->abuf, ts, plain, plen, now);
 	if (!err && redundant)
 		c->st.audio_red_recovered++;
-	else if (!err)
-		c->st.last_audio_us = now;
 	hl_wipe(plain, plen);
 	return err == HL_ENOMEM ? err : 0;
 }
@@ -657,9 +655,14 @@ int hl_call_poll_video(struct hl_call *c, uint64_t now,
 	}
 }
 
-bool hl_call_audio_ready(const struct hl_call *c)
+bool hl_call_audio_ready(const struct hl_call *c, uint64_t at)
 {
-	return hl_abuf_ready(c->abuf);
+	return hl_abuf_ready(c->abuf, at);
+}
+
+int64_t hl_call_audio_lag_us(const struct hl_call *c, uint64_t at)
+{
+	return hl_abuf_lag(c->abuf, at);
 }
 
 int hl_call_pull_audio(struct hl_call *c, uint64_t now,

@@ -51,7 +51,8 @@ struct hl_abuf {
 	bool over;
 	uint64_t over_since;
 	unsigned far_count;
-	unsigned dry; /* consecutive concealed frames with nothing ahead */
+	unsigned dry;	/* consecutive concealed frames with nothing ahead */
+	int64_t target; /* the offset aimed at, as of the last pull */
 	uint8_t out[HL_ABUF_PACKET_MAX];
 	struct hl_abuf_stats st;
 };
@@ -107,9 +108,29 @@ bool hl_abuf_is_late(const struct hl_abuf *b, uint64_t ts)
 	return b->started && ts < b->play_ts;
 }
 
-bool hl_abuf_ready(const struct hl_abuf *b)
+static uint64_t lowest_ts(const struct hl_abuf *b, bool *found);
+static int64_t target_offset(const struct hl_abuf *b, int64_t *min);
+
+bool hl_abuf_ready(const struct hl_abuf *b, uint64_t now)
 {
-	return !b->started || hl_abuf_has(b, b->play_ts);
+	int64_t min;
+	uint64_t low;
+	bool found;
+
+	if (b->started)
+		return hl_abuf_has(b, b->play_ts);
+	if (!b->nrel)
+		return false;
+	/* Not started: ready when a pull at now would start playout. */
+	low = lowest_ts(b, &found);
+	return found && (int64_t)now - ts_us(b, low) >= target_offset(b, &min);
+}
+
+int64_t hl_abuf_lag(const struct hl_abuf *b, uint64_t now)
+{
+	if (!b->started)
+		return 0;
+	return (int64_t)now - ts_us(b, b->play_ts) - b->target;
 }
 
 static bool any_buffered(const struct hl_abuf *b)
@@ -239,7 +260,7 @@ static void emit(struct hl_abuf *b, struct aslot *s, enum hl_abuf_action a,
 	}
 }
 
-static uint64_t lowest_ts(struct hl_abuf *b, bool *found)
+static uint64_t lowest_ts(const struct hl_abuf *b, bool *found)
 {
 	uint64_t low = UINT64_MAX;
 
@@ -264,6 +285,7 @@ void hl_abuf_pull(struct hl_abuf *b, uint64_t now, struct hl_abuf_out *out)
 		return;
 	}
 	target = target_offset(b, &min);
+	b->target = target;
 	b->st.target_delay_us = (uint32_t)(target - min);
 	if (!b->started) {
 		bool found;

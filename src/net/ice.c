@@ -67,10 +67,11 @@
 /* Direct reading: a round of the context at least every GLIB_GAP_MS
  * (CLOCK_MONOTONIC ms), at most DRAIN_MAX datagrams read per wake-up. */
 #define GLIB_GAP_MS 50
-/* A round due only because of that gap needs no wake-up of its own for
- * this long: it runs at the first wait from its time on, which during a
- * call comes within a frame (wake-ups cost tens of microseconds of CPU
- * each on a small virtual machine). */
+/* A round due only because of that gap (no timer of libnice's due
+ * sooner than GLIB_GAP_MS + GLIB_SLACK_MS) needs no wake-up of its own
+ * for this long: it runs at the first wait from its time on, which during
+ * a call comes within a frame (wake-ups cost tens of microseconds of CPU
+ * each on a small virtual machine).  A timer keeps its time. */
 #define GLIB_SLACK_MS 30
 #define DRAIN_MAX     64
 
@@ -860,7 +861,8 @@ int hl_ice_wait(struct hl_ice *ice, int timeout_ms)
 	/* When the context must run again (direct reading): its own
 	 * timeout as of now, capped; a timer that a dispatch below adds
 	 * for sooner waits at most GLIB_GAP_MS + GLIB_SLACK_MS. */
-	ice->glib_due_soft = !(gtimeout >= 0 && gtimeout < GLIB_GAP_MS);
+	ice->glib_due_soft =
+		gtimeout < 0 || gtimeout >= GLIB_GAP_MS + GLIB_SLACK_MS;
 	ice->glib_due_ms =
 		now_ms() +
 		(uint64_t)(ice->glib_due_soft ? GLIB_GAP_MS : gtimeout);
