@@ -16,10 +16,10 @@
 
 #define MAX_HOLD_US 500000 /* never hold a picture longer for A/V sync */
 /* A held picture is shown at the first poll in a window this wide that
- * ends at its time (see hl_call_poll_video): the caller wakes anyway for
- * packets and for the sound, and a wake-up of its own for every picture
- * costs more CPU than showing it (tens of microseconds each on a small
- * virtual machine). */
+ * opens av_lead_us before its sound (see hl_call_poll_video): the caller
+ * wakes anyway for packets and for the sound, and a wake-up of its own
+ * for every picture costs more CPU than showing it (tens of microseconds
+ * each on a small virtual machine). */
 #define HOLD_WINDOW_US 10000
 
 /*
