@@ -192,6 +192,14 @@ static int test_new_free(void)
 	return 0;
 }
 
+/* The endpoints' AES-128-GCM is OpenSSL's (src/net/srtp_gcm.c;
+ * tests/test_srtp_gcm.c checks it against libsrtp's own). */
+static int test_gcm_is_openssl(void)
+{
+	HT_ASSERT(hl_dtls_gcm_openssl());
+	return 0;
+}
+
 static int test_handshake(void)
 {
 	struct pair p;
@@ -962,6 +970,7 @@ static int test_reference_no_srtp_profile(void)
 
 static const struct hl_test tests[] = {
 	HT_TEST_OOM(test_new_free),
+	HT_TEST(test_gcm_is_openssl),
 	HT_TEST(test_handshake),
 	HT_TEST(test_handshake_datagrams_fit_mtu),
 	HT_TEST(test_wrong_fingerprint_client),

@@ -108,6 +108,7 @@ struct hl_dtls {
 static pthread_once_t lib_once = PTHREAD_ONCE_INIT;
 static BIO_METHOD *bio_method; /* kept for the life of the process */
 static bool srtp_ready;
+static bool gcm_openssl;
 
 static int bio_write(BIO *b, const char *data, int len);
 static int bio_read(BIO *b, char *out, int len);
@@ -121,6 +122,7 @@ static void lib_init(void)
 	int idx = BIO_get_new_index();
 
 	srtp_ready = srtp_init() == srtp_err_status_ok;
+	gcm_openssl = srtp_ready && hl_srtp_gcm_install();
 	if (idx < 0)
 		return;
 	m = BIO_meth_new(idx | BIO_TYPE_SOURCE_SINK, "hotline datagram");
@@ -141,6 +143,11 @@ static bool lib_load(void)
 {
 	(void)pthread_once(&lib_once, lib_init);
 	return bio_method && srtp_ready;
+}
+
+bool hl_dtls_gcm_openssl(void)
+{
+	return lib_load() && gcm_openssl;
 }
 
 /* ---- errors ----------------------------------------------------------- */

@@ -76,4 +76,11 @@ int hl_dtls_unprotect(struct hl_dtls *d, uint8_t *buf, size_t len,
 /* RFC 5761 §4: an RTCP packet type (192..223) in the second byte. */
 bool hl_rtp_is_rtcp(const uint8_t *buf, size_t len);
 
+/* Replace libsrtp2's AES-128-GCM with one on OpenSSL (srtp_gcm.c), after
+ * srtp_init(); false if libsrtp refused it (its own stays in use). */
+bool hl_srtp_gcm_install(void);
+/* Whether the endpoints' AES-128-GCM SRTP is OpenSSL's (the replacement
+ * took); loads the libraries as hl_dtls_new() does. */
+bool hl_dtls_gcm_openssl(void);
+
 #endif /* HOTLINE_NET_DTLS_INTERNAL_H */
