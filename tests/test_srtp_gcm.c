@@ -5,7 +5,8 @@
  * The first test protects packets with libsrtp's own AES-128-GCM (NSS in
  * Debian's build) before the replacement, then installs ours and checks
  * that it produces the same bytes from the same master key and packets,
- * and that each side opens the other's: so it must run first in its
+ * and that each side opens the other's, for DTLS-SRTP's policy and for
+ * 8-byte tags with SRTCP authenticated only: so it must run first in its
  * process (the table's order).  The others check what a receiver relies
  * on: a flipped bit anywhere or a short packet is refused, several
  * streams that share the cipher (libsrtp clones it per SSRC) stay apart,
@@ -26,17 +27,30 @@ static const uint8_t master[KEY_LEN] = {
 	0x54, 0x76, 0x98, 0xba, 0xdc, 0xfe, 0x0f, 0x1e, 0x2d, 0x3c,
 	0x4b, 0x5a, 0x69, 0x78, 0x87, 0x96, 0xa5, 0xb4};
 
-static int session(srtp_t *s, srtp_ssrc_type_t dir)
+/* DTLS-SRTP's AEAD_AES_128_GCM (16-byte tags, everything encrypted), or
+ * with short set: 8-byte tags and SRTCP authenticated only (its payload
+ * in clear, all of it authenticated data). */
+static int session_of(srtp_t *s, srtp_ssrc_type_t dir, bool short_tags)
 {
 	srtp_policy_t p;
 
 	memset(&p, 0, sizeof(p));
-	srtp_crypto_policy_set_aes_gcm_128_16_auth(&p.rtp);
-	srtp_crypto_policy_set_aes_gcm_128_16_auth(&p.rtcp);
+	if (short_tags) {
+		srtp_crypto_policy_set_aes_gcm_128_8_auth(&p.rtp);
+		srtp_crypto_policy_set_aes_gcm_128_8_only_auth(&p.rtcp);
+	} else {
+		srtp_crypto_policy_set_aes_gcm_128_16_auth(&p.rtp);
+		srtp_crypto_policy_set_aes_gcm_128_16_auth(&p.rtcp);
+	}
 	p.ssrc.type = dir;
 	p.key = (unsigned char *)master;
 	p.window_size = 1024;
 	return srtp_create(s, &p) == srtp_err_status_ok ? 0 : -1;
+}
+
+static int session(srtp_t *s, srtp_ssrc_type_t dir)
+{
+	return session_of(s, dir, false);
 }
 
 /* An RTP packet: version 2, payload type 96, seq, ssrc, n payload bytes. */
@@ -97,7 +111,8 @@ static size_t unprotect(srtp_t s, bool is_rtcp, uint8_t *buf, size_t len)
 	return (size_t)n;
 }
 
-/* libsrtp up (srtp_init fails if called twice) and ours installed: what
+/* libsrtp up (a second srtp_init returns an error with libsrtp2 2.5.0)
+ * and ours installed: what
  * hl_dtls does once per process, done here so that the first test can
  * use libsrtp's own cipher before. */
 static bool srtp_up, ours_in;
@@ -112,63 +127,88 @@ static bool ours_installed(void)
 }
 
 #define N_PKT 5
+#define N_POL 2 /* session_of's two policies */
 
 static int test_same_bytes_as_libsrtp_own(void)
 {
 	static const size_t sizes[N_PKT] = {0, 1, 160, 1188, 32};
-	uint8_t plain[N_PKT][PKT_MAX], theirs[N_PKT][PKT_MAX],
+	static uint8_t plain[N_PKT][PKT_MAX], theirs[N_POL][N_PKT][PKT_MAX],
 		ours[N_PKT][PKT_MAX], buf[PKT_MAX];
-	size_t plen[N_PKT], tlen[N_PKT], olen[N_PKT];
-	srtp_t t_out = NULL, t_in = NULL, o_out = NULL, o_in = NULL;
+	size_t plen[N_PKT], tlen[N_POL][N_PKT], olen;
+	srtp_t t_out[N_POL] = {0}, t_in[N_POL] = {0}, o_out = NULL, o_in = NULL;
 	int rc = -1;
 
 	HT_ASSERT(!srtp_up);
 	HT_ASSERT((srtp_up = srtp_init() == srtp_err_status_ok));
-	/* libsrtp's own cipher: packets 0-3 are RTP, 4 is RTCP. */
-	HT_ASSERT(session(&t_out, ssrc_any_outbound) == 0);
-	HT_ASSERT(session(&t_in, ssrc_any_inbound) == 0);
-	for (int i = 0; i < N_PKT; i++) {
+	/* libsrtp's own cipher, both policies: packets 0-3 are RTP, 4 is
+	 * RTCP. */
+	for (int i = 0; i < N_PKT; i++)
 		plen[i] = i < 4 ? rtp(plain[i], (uint16_t)(1000 + i),
 				      0x11223344, sizes[i])
 				: rtcp(plain[i], 0x11223344);
-		tlen[i] = protect(t_out, i == 4, plain[i], plen[i], theirs[i]);
-		if (!tlen[i])
+	for (int v = 0; v < N_POL; v++) {
+		if (session_of(&t_out[v], ssrc_any_outbound, v) ||
+		    session_of(&t_in[v], ssrc_any_inbound, v))
 			goto out;
+		for (int i = 0; i < N_PKT; i++) {
+			tlen[v][i] = protect(t_out[v], i == 4, plain[i],
+					     plen[i], theirs[v][i]);
+			if (!tlen[v][i])
+				goto out;
+		}
 	}
 	/* Ours from here on, for sessions created from now. */
 	if (!ours_installed()) {
 		fprintf(stderr, "libsrtp refused the OpenSSL AES-GCM\n");
 		goto out;
 	}
-	if (session(&o_out, ssrc_any_outbound) ||
-	    session(&o_in, ssrc_any_inbound))
-		goto out;
-	for (int i = 0; i < N_PKT; i++) {
-		olen[i] = protect(o_out, i == 4, plain[i], plen[i], ours[i]);
-		if (olen[i] != tlen[i] || memcmp(ours[i], theirs[i], olen[i])) {
-			fprintf(stderr, "packet %d: different bytes\n", i);
+	for (int v = 0; v < N_POL; v++) {
+		if (session_of(&o_out, ssrc_any_outbound, v) ||
+		    session_of(&o_in, ssrc_any_inbound, v))
 			goto out;
+		for (int i = 0; i < N_PKT; i++) {
+			olen = protect(o_out, i == 4, plain[i], plen[i],
+				       ours[i]);
+			if (olen != tlen[v][i] ||
+			    memcmp(ours[i], theirs[v][i], olen)) {
+				fprintf(stderr,
+					"policy %d packet %d: different "
+					"bytes\n",
+					v, i);
+				goto out;
+			}
+			/* Ours opens theirs, theirs opens ours. */
+			memcpy(buf, theirs[v][i], olen);
+			if (unprotect(o_in, i == 4, buf, olen) != plen[i] ||
+			    memcmp(buf, plain[i], plen[i])) {
+				fprintf(stderr,
+					"policy %d packet %d: ours did not "
+					"open it\n",
+					v, i);
+				goto out;
+			}
+			if (unprotect(t_in[v], i == 4, ours[i], olen) !=
+				    plen[i] ||
+			    memcmp(ours[i], plain[i], plen[i])) {
+				fprintf(stderr,
+					"policy %d packet %d: theirs did not "
+					"open it\n",
+					v, i);
+				goto out;
+			}
 		}
-		/* Ours opens theirs, theirs opens ours. */
-		memcpy(buf, theirs[i], tlen[i]);
-		if (unprotect(o_in, i == 4, buf, tlen[i]) != plen[i] ||
-		    memcmp(buf, plain[i], plen[i])) {
-			fprintf(stderr, "packet %d: ours did not open it\n", i);
-			goto out;
-		}
-		if (unprotect(t_in, i == 4, ours[i], olen[i]) != plen[i] ||
-		    memcmp(ours[i], plain[i], plen[i])) {
-			fprintf(stderr, "packet %d: theirs did not open it\n",
-				i);
-			goto out;
-		}
+		srtp_dealloc(o_out);
+		srtp_dealloc(o_in);
+		o_out = o_in = NULL;
 	}
 	rc = 0;
 out:
-	if (t_out)
-		srtp_dealloc(t_out);
-	if (t_in)
-		srtp_dealloc(t_in);
+	for (int v = 0; v < N_POL; v++) {
+		if (t_out[v])
+			srtp_dealloc(t_out[v]);
+		if (t_in[v])
+			srtp_dealloc(t_in[v]);
+	}
 	if (o_out)
 		srtp_dealloc(o_out);
 	if (o_in)
@@ -176,16 +216,17 @@ out:
 	return rc;
 }
 
-static int test_tampering_refused(void)
+/* Under both of session_of's policies, a flipped bit anywhere in an RTP
+ * or RTCP packet, or a packet cut short, does not open. */
+static int tamper_one(bool short_tags)
 {
 	uint8_t plain[PKT_MAX], prot[PKT_MAX], buf[PKT_MAX];
 	srtp_t out = NULL, in = NULL;
 	size_t len, plen;
 	int rc = -1;
 
-	HT_ASSERT(ours_installed());
-	HT_ASSERT(session(&out, ssrc_any_outbound) == 0);
-	if (session(&in, ssrc_any_inbound))
+	if (session_of(&out, ssrc_any_outbound, short_tags) ||
+	    session_of(&in, ssrc_any_inbound, short_tags))
 		goto done;
 	for (int kind = 0; kind < 2; kind++) {
 		plen = kind ? rtcp(plain, 0x55667788)
@@ -223,10 +264,19 @@ static int test_tampering_refused(void)
 	}
 	rc = 0;
 done:
-	srtp_dealloc(out);
+	if (out)
+		srtp_dealloc(out);
 	if (in)
 		srtp_dealloc(in);
 	return rc;
+}
+
+static int test_tampering_refused(void)
+{
+	HT_ASSERT(ours_installed());
+	HT_ASSERT(tamper_one(false) == 0);
+	HT_ASSERT(tamper_one(true) == 0);
+	return 0;
 }
 
 /* Two SSRCs through one session each way (libsrtp clones the template
@@ -244,13 +294,17 @@ static int test_streams_share_cipher(void)
 		goto done;
 	for (uint16_t seq = 0; seq < 200; seq++) {
 		uint32_t ssrc = seq % 2 ? 0xaaaa0001 : 0xbbbb0002;
+		uint32_t other = seq % 2 ? 0xbbbb0002 : 0xaaaa0001;
 		size_t plen = rtp(plain, seq, ssrc, 20 + seq);
 		size_t len = protect(out, false, plain, plen, prot);
 
 		if (!len)
 			goto done;
 		memcpy(buf, prot, len);
-		buf[11] ^= 0x03; /* another SSRC */
+		buf[8] = (uint8_t)(other >> 24); /* the other stream's SSRC */
+		buf[9] = (uint8_t)(other >> 16);
+		buf[10] = (uint8_t)(other >> 8);
+		buf[11] = (uint8_t)other;
 		if (unprotect(in, false, buf, len)) {
 			fprintf(stderr, "seq %u opened under another SSRC\n",
 				seq);
