@@ -12,7 +12,9 @@
  * here directly on OpenSSL and libsrtp2 (with the RFC 5764 §4.2 key
  * layout spelled out again) checks interoperability for both profiles
  * and both roles, so that a mistake made the same way on both of our
- * own ends cannot pass.
+ * own ends cannot pass.  In this process the reference peer's AES-GCM is
+ * ours too (src/net/srtp_gcm.c replaces libsrtp2's for the process);
+ * tests/test_srtp_gcm.c compares it with libsrtp2's own.
  */
 #include <time.h>
 
